@@ -1,0 +1,32 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lerar",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lerar", targets: ["lerar"]),
+        .library(name: "LerarCore", targets: ["LerarCore"]),
+        .library(name: "LerarIO", targets: ["LerarIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"]), .brew(["cfitsio"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "LerarCore"),
+        .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib"]),
+        .target(name: "LerarSimulator", dependencies: ["LerarCore"]),
+        .executableTarget(
+            name: "lerar",
+            dependencies: ["LerarCore", "LerarIO", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
+        .testTarget(name: "LerarCoreTests", dependencies: ["LerarCore"]),
+        .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,78 @@
+/// One acquisition concept and the FITS keywords that carry it: the primary key we write,
+/// then read aliases in order of preference (after Siril's fits_keywords.c primary/secondary table).
+public struct KeywordAlias: Sendable, Equatable {
+    public let concept: String
+    public let primary: String
+    public let aliases: [String]
+
+    /// Every key to read, primary first.
+    public var readKeys: [String] { [primary] + aliases }
+}
+
+/// The alias table for acquisition metadata; the single place that says which keyword means what.
+public enum AcquisitionKeywords {
+    public static let imageType = KeywordAlias(concept: "frame type", primary: "IMAGETYP", aliases: ["FRAMETYP", "FRAME"])
+    public static let exposure = KeywordAlias(concept: "exposure (s)", primary: "EXPTIME", aliases: ["EXPOSURE"])
+    public static let filter = KeywordAlias(concept: "filter", primary: "FILTER", aliases: ["FILTER1", "FILTNAME"])
+    public static let xBinning = KeywordAlias(concept: "binning X", primary: "XBINNING", aliases: ["BINNING", "CCDXBIN"])
+    public static let yBinning = KeywordAlias(concept: "binning Y", primary: "YBINNING", aliases: ["BINNING", "CCDYBIN"])
+    /// Camera gain setting (not e-/ADU, which is EGAIN).
+    public static let gain = KeywordAlias(concept: "gain", primary: "GAIN", aliases: ["ISOSPEED"])
+    public static let offset = KeywordAlias(concept: "offset", primary: "OFFSET", aliases: ["BLKLEVEL"])
+    /// Sensor temperature: the set point is preferred because it is what groups frames; the measured one is the fallback.
+    public static let temperature = KeywordAlias(concept: "sensor temperature (°C)", primary: "SET-TEMP", aliases: ["CCD-TEMP", "CCD_TEMP", "TEMPERAT"])
+    public static let camera = KeywordAlias(concept: "camera", primary: "INSTRUME", aliases: ["CAMERA"])
+    public static let bayerPattern = KeywordAlias(concept: "Bayer pattern", primary: "BAYERPAT", aliases: ["COLORTYP"])
+    public static let electronsPerADU = KeywordAlias(concept: "e-/ADU", primary: "EGAIN", aliases: [])
+    public static let object = KeywordAlias(concept: "object", primary: "OBJECT", aliases: [])
+    public static let dateObs = KeywordAlias(concept: "start time", primary: "DATE-OBS", aliases: ["DATE"])
+    public static let rowOrder = KeywordAlias(concept: "row order", primary: "ROWORDER", aliases: [])
+    public static let pedestal = KeywordAlias(concept: "pedestal (ADU)", primary: "PEDESTAL", aliases: [])
+
+    /// Every entry of the table.
+    public static let all: [KeywordAlias] = [
+        imageType, exposure, filter, xBinning, yBinning, gain, offset, temperature, camera, bayerPattern,
+        electronsPerADU, object, dateObs, rowOrder, pedestal,
+    ]
+}
+
+/// Acquisition facts of one frame, read through `AcquisitionKeywords`.
+public struct AcquisitionInfo: Sendable, Equatable, Codable {
+    public var imageType: String?
+    /// Exposure in seconds.
+    public var exposure: Double?
+    public var filter: String?
+    public var binningX: Int?
+    public var binningY: Int?
+    public var gain: Double?
+    public var offset: Double?
+    /// Sensor temperature in °C (set point, else measured).
+    public var temperature: Double?
+    public var camera: String?
+    public var bayerPattern: String?
+    public var object: String?
+    public var dateObs: String?
+
+    public init(metadata: ImageMetadata) {
+        func card(_ alias: KeywordAlias) -> FITSKeyword? {
+            for key in alias.readKeys { if let found = metadata.keyword(key) { return found } }
+            return nil
+        }
+        func text(_ alias: KeywordAlias) -> String? {
+            guard let value = card(alias)?.stringValue, !value.isEmpty else { return nil }
+            return value
+        }
+        imageType = text(AcquisitionKeywords.imageType) ?? metadata.imageType
+        exposure = card(AcquisitionKeywords.exposure)?.doubleValue
+        filter = text(AcquisitionKeywords.filter)
+        binningX = card(AcquisitionKeywords.xBinning)?.intValue
+        binningY = card(AcquisitionKeywords.yBinning)?.intValue ?? binningX
+        gain = card(AcquisitionKeywords.gain)?.doubleValue
+        offset = card(AcquisitionKeywords.offset)?.doubleValue
+        temperature = card(AcquisitionKeywords.temperature)?.doubleValue
+        camera = text(AcquisitionKeywords.camera)
+        bayerPattern = text(AcquisitionKeywords.bayerPattern)
+        object = text(AcquisitionKeywords.object)
+        dateObs = text(AcquisitionKeywords.dateObs)
+    }
+}

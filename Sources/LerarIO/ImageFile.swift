@@ -1,0 +1,28 @@
+import LerarCore
+
+/// Reads and writes images by file extension (FITS or XISF).
+public enum ImageFile {
+    /// Header only: geometry, sample format, compression, keywords and properties.
+    public static func readHeader(_ path: String) throws -> ImageFileHeader {
+        switch try ImageFileFormat.from(path: path) {
+        case .fits: try FITSReader.readHeader(path)
+        case .xisf: try XISFReader.readHeader(path)
+        }
+    }
+
+    /// The whole image, integer samples normalised to [0,1].
+    public static func read(_ path: String) throws -> Image {
+        switch try ImageFileFormat.from(path: path) {
+        case .fits: try FITSReader.read(path)
+        case .xisf: try XISFReader.read(path)
+        }
+    }
+
+    /// Writes atomically (temporary file + rename); refuses to replace a file unless `options.overwrite`.
+    public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws {
+        switch try ImageFileFormat.from(path: path) {
+        case .fits: try FITSWriter.write(image, to: path, options: options)
+        case .xisf: try XISFWriter.write(image, to: path, options: options)
+        }
+    }
+}

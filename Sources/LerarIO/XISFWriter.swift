@@ -1,0 +1,114 @@
+import Foundation
+import LerarCore
+
+/// Writes monolithic XISF 1.0 files: one Image as an attached block (4096-byte aligned when uncompressed, as PCL),
+/// FITS keywords and properties, optional compression and checksum.
+public enum XISFWriter {
+    static let blockAlignment = 4096
+
+    public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws {
+        let format = options.sampleFormat
+        guard format != .int16 && format != .int32 else {
+            throw ImageIOError.unsupported(path: path, detail: "XISF has no \(format.rawValue) images; use UInt16 or Float32")
+        }
+        var compression: XISFCompression?
+        if let name = options.compression, name.lowercased() != "none" {
+            guard let parsed = XISFCompression(name: name, level: options.compressionLevel) else {
+                throw ImageIOError.unsupported(path: path, detail: "unknown XISF codec \"\(name)\" (zlib, lz4, lz4hc, zstd, each optionally +sh)")
+            }
+            compression = parsed
+        }
+        let raw = encodedSamples(image, format: format, interleaved: options.normalPixelStorage)
+        var block = raw.withUnsafeBytes { bytes in
+            compression.map { XISFBlockCodec.compress(bytes, compression: $0, itemSize: format.byteCount) }
+        }
+        if let packed = block, packed.subblocks.count == 1, packed.bytes.count >= raw.count {
+            block = nil // nothing gained: store uncompressed, as PCL does
+            compression = nil
+        }
+        let stored = block?.bytes ?? raw
+        let checksum = options.checksum.map { algorithm in "\(algorithm.rawValue):" + stored.withUnsafeBytes { algorithm.hexDigest($0) } }
+
+        var blockAttributes = ""
+        if let compression, let block {
+            blockAttributes += " compression=\"\(compression):\(raw.count)" + (compression.shuffle ? ":\(format.byteCount)\"" : "\"")
+            if block.subblocks.count > 1 {
+                blockAttributes += " subblocks=\"" + block.subblocks.map { "\($0.compressed),\($0.uncompressed)" }.joined(separator: ":") + "\""
+            }
+        }
+        if let checksum { blockAttributes += " checksum=\"\(checksum)\"" }
+        let aligned = compression == nil
+        // Block position depends on the header length, which depends on the position's digits: iterate to a fixed point.
+        var position = 0, header = Data()
+        repeat {
+            let previous = position
+            header = Data(headerXML(image, format: format, compression: compression, interleaved: options.normalPixelStorage,
+                                    location: "attachment:\(position):\(stored.count)", blockAttributes: blockAttributes).utf8)
+            position = 16 + header.count
+            if aligned { position = (position + blockAlignment - 1) / blockAlignment * blockAlignment }
+            if position == previous { break }
+        } while true
+
+        var preamble = Data("XISF0100".utf8)
+        withUnsafeBytes(of: UInt32(header.count).littleEndian) { preamble.append(contentsOf: $0) }
+        preamble.append(contentsOf: [0, 0, 0, 0])
+        preamble.append(header)
+        preamble.append(Data(count: position - preamble.count))
+        try AtomicFileWriter.write(to: path, overwrite: options.overwrite) { temporary in
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            guard descriptor >= 0 else { throw ImageIOError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            try preamble.withUnsafeBytes { try AtomicFileWriter.writeAll(descriptor, $0, path: path) }
+            try stored.withUnsafeBytes { try AtomicFileWriter.writeAll(descriptor, $0, path: path) }
+        }
+    }
+
+    static func encodedSamples(_ image: Image, format: SampleFormat, interleaved: Bool) -> [UInt8] {
+        let count = image.samples.count * format.byteCount
+        return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            image.withSamples { planar in
+                if interleaved && image.channelCount > 1 {
+                    let channels = image.channelCount, pixels = image.pixelCount
+                    var pixelOrder = [Float](repeating: 0, count: planar.count)
+                    for pixel in 0..<pixels { for channel in 0..<channels { pixelOrder[pixel * channels + channel] = planar[channel * pixels + pixel] } }
+                    pixelOrder.withUnsafeBufferPointer { SampleCodec.encode($0, format: format, into: UnsafeMutableRawBufferPointer(buffer)) }
+                } else {
+                    SampleCodec.encode(planar, format: format, into: UnsafeMutableRawBufferPointer(buffer))
+                }
+            }
+            initialized = count
+        }
+    }
+
+    static func headerXML(_ image: Image, format: SampleFormat, compression: XISFCompression?, interleaved: Bool,
+                          location: String, blockAttributes: String) -> String {
+        let escape = XMLEscaping.escape
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        xml += "<xisf version=\"1.0\" xmlns=\"http://www.pixinsight.com/xisf\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.pixinsight.com/xisf http://pixinsight.com/xisf/xisf-1.0.xsd\">\n"
+        xml += "<Image geometry=\"\(image.width):\(image.height):\(image.channelCount)\" sampleFormat=\"\(format.rawValue)\""
+        if !format.isInteger { xml += " bounds=\"0:1\"" }
+        xml += " colorSpace=\"\(image.colorSpace.rawValue)\""
+        if interleaved && image.channelCount > 1 { xml += " pixelStorage=\"Normal\"" }
+        if let type = image.metadata.imageType { xml += " imageType=\"\(escape(type))\"" }
+        xml += " location=\"\(location)\"\(blockAttributes)>\n"
+        for keyword in image.metadata.keywords where !FITSStructuralKeywords.isStructural(keyword) {
+            xml += "<FITSKeyword name=\"\(escape(keyword.name))\" value=\"\(escape(keyword.value))\" comment=\"\(escape(keyword.comment))\"/>\n"
+        }
+        for property in image.metadata.properties where !property.id.hasPrefix("XISF:") {
+            xml += XISFPropertyCodec.encode(property) + "\n"
+        }
+        xml += "</Image>\n<Metadata>\n"
+        let now = ISO8601DateFormatter().string(from: Date())
+        xml += "<Property id=\"XISF:CreationTime\" type=\"TimePoint\" value=\"\(now)\"/>\n"
+        xml += "<Property id=\"XISF:CreatorApplication\" type=\"String\">\(escape(LerarVersion.application))</Property>\n"
+        xml += "<Property id=\"XISF:CreatorOS\" type=\"String\">Linux</Property>\n"
+        if let compression {
+            xml += "<Property id=\"XISF:CompressionCodecs\" type=\"String\">\(compression)</Property>\n"
+            if let level = compression.level { xml += "<Property id=\"XISF:CompressionLevel\" type=\"Int32\" value=\"\(level)\"/>\n" }
+        } else {
+            xml += "<Property id=\"XISF:BlockAlignmentSize\" type=\"UInt16\" value=\"\(blockAlignment)\"/>\n"
+        }
+        xml += "</Metadata>\n</xisf>"
+        return xml
+    }
+}
