@@ -22,12 +22,12 @@ final class FITSHandle {
         return handle
     }
 
-    /// Creates a new file (which must not exist).
-    static func create(_ path: String) throws -> FITSHandle {
+    /// Creates a new file (which must not exist); errors name `reportedPath` (the final name of an atomic write).
+    static func create(_ path: String, reportedPath: String) throws -> FITSHandle {
         var status: Int32 = 0
         var pointer: UnsafeMutablePointer<fitsfile>?
         ffdkinit(&pointer, path, &status)
-        let handle = FITSHandle(path: path, pointer: pointer)
+        let handle = FITSHandle(path: reportedPath, pointer: pointer)
         try handle.check(status)
         return handle
     }

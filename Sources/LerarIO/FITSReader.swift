@@ -141,9 +141,9 @@ public enum FITSReader {
         }
         var compression: String?
         if compressed {
-            var type: Int32 = 0
-            fits_get_compression_type(handle.pointer, &type, &status)
-            compression = [RICE_1: "RICE_1", GZIP_1: "GZIP_1", GZIP_2: "GZIP_2", HCOMPRESS_1: "HCOMPRESS_1", PLIO_1: "PLIO_1"][type] ?? "tile-compressed"
+            var text = [CChar](repeating: 0, count: 81)
+            ffgky(handle.pointer, TSTRING, "ZCMPTYPE", &text, nil, &status)
+            compression = status == 0 ? FITSHandle.string(text) : "tile-compressed"
             status = 0
         }
         let header = ImageFileHeader(path: path, format: .fits, width: Int(axes[0]), height: Int(axes[1]),

@@ -5,7 +5,8 @@ import LerarCore
 /// Writes FITS images through cfitsio: any sample format (UInt16 and Float32 are the usual ones), gray or 3-plane
 /// colour, optionally tile-compressed (lossless for floats: no quantisation).
 public enum FITSWriter {
-    /// Tile-compression algorithms by the names the CLI accepts.
+    /// Tile-compression algorithms by the names the CLI accepts. Float images always use lossless GZIP
+    /// (RICE and HCOMPRESS would need quantisation, which loses data).
     static let compressionTypes: [String: Int32] = ["rice": RICE_1, "gzip": GZIP_1, "gzip2": GZIP_2, "hcompress": HCOMPRESS_1]
 
     public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws {
@@ -30,12 +31,17 @@ public enum FITSWriter {
         }
         let raw = XISFWriter.encodedSamples(image, format: format, interleaved: false)
         try AtomicFileWriter.write(to: path, overwrite: options.overwrite) { temporary in
-            let handle = try FITSHandle.create(temporary)
+            let handle = try FITSHandle.create(temporary, reportedPath: path)
             var status: Int32 = 0
             if let compressionType {
-                fits_set_compression_type(handle.pointer, compressionType, &status)
-                // Quantisation level 0: floats are compressed losslessly, never quantised.
-                if !format.isInteger { fits_set_quantize_level(handle.pointer, 0, &status) }
+                if format.isInteger {
+                    fits_set_compression_type(handle.pointer, compressionType, &status)
+                } else {
+                    // Floats are never quantised (level 0); cfitsio then compresses them losslessly only with GZIP.
+                    let lossless = compressionType == GZIP_1 ? GZIP_1 : GZIP_2
+                    fits_set_compression_type(handle.pointer, lossless, &status)
+                    fits_set_quantize_level(handle.pointer, 0, &status)
+                }
                 try handle.check(status)
             }
             var axes: [Int64] = image.channelCount == 1 ? [Int64(image.width), Int64(image.height)]
@@ -55,13 +61,17 @@ public enum FITSWriter {
     static func writeKeywords(_ keywords: [FITSKeyword], handle: FITSHandle) throws {
         var status: Int32 = 0
         var card = [CChar](repeating: 0, count: 81)
+        // FITS headers are printable ASCII; anything else would corrupt the card, so it becomes '?'.
+        func ascii(_ text: String) -> String {
+            String(String.UnicodeScalarView(text.unicodeScalars.map { (32...126).contains($0.value) ? $0 : "?" }))
+        }
         for keyword in keywords where !FITSStructuralKeywords.isStructural(keyword) && !keyword.name.isEmpty {
             switch keyword.name {
-            case "HISTORY": ffphis(handle.pointer, keyword.comment, &status)
-            case "COMMENT": ffpcom(handle.pointer, keyword.comment, &status)
+            case "HISTORY": ffphis(handle.pointer, ascii(keyword.comment), &status)
+            case "COMMENT": ffpcom(handle.pointer, ascii(keyword.comment), &status)
             default:
-                var value = Array(keyword.value.utf8CString)
-                ffmkky(keyword.name, &value, keyword.comment, &card, &status)
+                var value = Array(ascii(keyword.value).utf8CString)
+                ffmkky(ascii(keyword.name), &value, ascii(keyword.comment), &card, &status)
                 ffprec(handle.pointer, card, &status)
             }
             try handle.check(status)

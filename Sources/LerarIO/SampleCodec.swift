@@ -13,18 +13,18 @@ enum SampleCodec {
             switch format {
             case .uint8:
                 let source = base.assumingMemoryBound(to: UInt8.self)
-                for i in range { output[i] = Float(source[i]) * (1 / 255) }
+                for i in range { output[i] = Float(source[i]) / 255 }
             case .uint16:
                 let source = base.assumingMemoryBound(to: UInt16.self)
-                let scale = Float(1.0 / 65535.0)
-                if bigEndian { for i in range { output[i] = Float(UInt16(bigEndian: source[i])) * scale } }
-                else { for i in range { output[i] = Float(UInt16(littleEndian: source[i])) * scale } }
+                
+                if bigEndian { for i in range { output[i] = Float(UInt16(bigEndian: source[i])) / 65535 } }
+                else { for i in range { output[i] = Float(UInt16(littleEndian: source[i])) / 65535 } }
             case .int16:
                 let source = base.assumingMemoryBound(to: Int16.self)
-                let scale = Float(1.0 / 65535.0)
+                
                 for i in range {
                     let v = bigEndian ? Int16(bigEndian: source[i]) : Int16(littleEndian: source[i])
-                    output[i] = (Float(v) + 32768) * scale
+                    output[i] = (Float(v) + 32768) / 65535
                 }
             case .uint32:
                 let source = base.assumingMemoryBound(to: UInt32.self)
