@@ -21,6 +21,10 @@ struct XISFDataBlock {
     init(element: XMLNode, path: String) throws {
         let malformed = { (detail: String) in ImageIOError.malformed(path: path, detail: "<\(element.name)> \(detail)") }
         guard let locationText = element.attributes["location"] else { throw malformed("has no location attribute") }
+        let lowered = locationText.lowercased()
+        if lowered.hasPrefix("url(") || lowered.hasPrefix("path(") {
+            throw ImageIOError.unsupported(path: path, detail: "distributed XISF (external data block \"\(locationText)\") is not supported; open the monolithic .xisf file")
+        }
         let parts = locationText.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         var blockAttributes = element.attributes
         switch parts.first?.lowercased() {
@@ -36,8 +40,6 @@ struct XISFDataBlock {
             guard let data = element.children(named: "Data").first else { throw malformed("is embedded but has no <Data> child") }
             location = .embedded(encoding: data.attributes["encoding"]?.lowercased() ?? "base64", text: data.text)
             blockAttributes.merge(data.attributes) { _, dataValue in dataValue } // compression goes on <Data> here
-        case "url", "path":
-            throw ImageIOError.unsupported(path: path, detail: "distributed XISF (external data block \"\(locationText)\") is not supported; open the monolithic .xisf file")
         default:
             throw malformed("has an unknown location \"\(locationText)\"")
         }

@@ -35,7 +35,10 @@ enum XMLHeaderParser {
         parser.delegate = builder
         parser.shouldProcessNamespaces = true
         parser.shouldResolveExternalEntities = false
-        guard parser.parse(), let root = builder.root else {
+        guard parser.parse(), let root = builder.root, builder.stack.isEmpty else {
+            if builder.failure == nil && parser.parserError == nil {
+                throw ImageIOError.malformed(path: path, detail: "XML header does not parse: it ends before its elements are closed")
+            }
             let reason = builder.failure ?? parser.parserError?.localizedDescription ?? "unknown XML error"
             throw ImageIOError.malformed(path: path, detail: "XML header does not parse (line \(parser.lineNumber)): \(reason)")
         }

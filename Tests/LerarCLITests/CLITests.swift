@@ -1,0 +1,125 @@
+import Foundation
+import LerarCore
+import LerarIO
+import LerarSimulator
+import Testing
+
+/// Runs the built `lerar` executable (next to the test bundle) through a shell.
+struct CLIRun {
+    let status: Int32
+    let output: String
+    let error: String
+
+    static var executable: String {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [folder, folder.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("lerar").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return folder.appendingPathComponent("lerar").path
+    }
+
+    /// Runs `lerar ARGS` in `folder`; `prefix` is shell text placed before the command (e.g. `ulimit -f 8;`).
+    static func run(_ arguments: [String], in folder: String, prefix: String = "") throws -> CLIRun {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let quoted = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        process.arguments = ["-c", prefix + " exec " + quoted]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile(), errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLIRun(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self), error: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+final class Scratch {
+    let path = NSTemporaryDirectory() + "lerar-cli-" + UUID().uuidString
+    init() { try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func file(_ name: String) -> String { path + "/" + name }
+    var contents: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() }
+}
+
+@Suite struct CLITests {
+    @Test func helpListsTheCommands() throws {
+        let scratch = Scratch()
+        let run = try CLIRun.run(["--help"], in: scratch.path)
+        #expect(run.status == 0)
+        for command in ["info", "convert", "test-pattern"] { #expect(run.output.contains(command)) }
+        let convert = try CLIRun.run(["convert", "--help"], in: scratch.path)
+        #expect(convert.output.contains("--compression") && convert.output.contains("--overwrite"))
+    }
+
+    @Test func infoReportsGeometryKeywordsAndStatistics() throws {
+        let scratch = Scratch()
+        #expect(try CLIRun.run(["test-pattern", "a.fits", "--size", "128"], in: scratch.path).status == 0)
+        #expect(try CLIRun.run(["convert", "a.fits", "a.xisf", "--compression", "lz4hc+sh", "--checksum", "sha256"], in: scratch.path).status == 0)
+        let text = try CLIRun.run(["info", "a.fits", "a.xisf"], in: scratch.path)
+        #expect(text.status == 0)
+        #expect(text.output.contains("FITS 128×128×1 Gray UInt16, uncompressed"))
+        #expect(text.output.contains("XISF 128×128×1 Gray UInt16, lz4hc+sh, checksum sha-256"))
+        #expect(text.output.contains("IMAGETYP LIGHT  EXPTIME 300 s  FILTER L  binning 1×1"))
+
+        let json = try CLIRun.run(["info", "--json", "a.fits", "a.xisf"], in: scratch.path)
+        #expect(json.status == 0)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(document["schema"] as? String == "lerar.info" && document["schemaVersion"] as? Int == 1)
+        let files = try #require(document["files"] as? [[String: Any]])
+        #expect(files.count == 2)
+        let first = files[0]
+        #expect(first["width"] as? Int == 128 && first["sampleFormat"] as? String == "UInt16")
+        let acquisition = try #require(first["acquisition"] as? [String: Any])
+        #expect(acquisition["exposure"] as? Double == 300 && acquisition["gain"] as? Double == 100 && acquisition["temperature"] as? Double == -10)
+        let statistics = try #require(first["statistics"] as? [[String: Any]])
+        let image = try ImageFile.read(scratch.file("a.fits"))
+        #expect(statistics[0]["median"] as? Double == image.statistics()[0].median)
+        #expect(files[1]["compression"] as? String == "lz4hc+sh")
+        #expect((files[0]["statistics"] as? [[String: Any]])?[0]["median"] as? Double == (files[1]["statistics"] as? [[String: Any]])?[0]["median"] as? Double)
+    }
+
+    @Test func infoGoesOnPastABadFileAndFails() throws {
+        let scratch = Scratch()
+        _ = try CLIRun.run(["test-pattern", "good.xisf", "--size", "64"], in: scratch.path)
+        FileManager.default.createFile(atPath: scratch.file("bad.fits"), contents: Data(repeating: 1, count: 100))
+        let run = try CLIRun.run(["info", "bad.fits", "good.xisf"], in: scratch.path)
+        #expect(run.status != 0)
+        #expect(run.error.contains("bad.fits") && run.error.contains("truncated"))
+        #expect(run.output.contains("good.xisf"))
+    }
+
+    @Test func convertAddsHistoryKeepsInputAndRefusesToOverwrite() throws {
+        let scratch = Scratch()
+        _ = try CLIRun.run(["test-pattern", "in.fits", "--size", "64"], in: scratch.path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: scratch.file("in.fits")))
+        #expect(try CLIRun.run(["convert", "in.fits", "out.xisf", "--sample-format", "float32"], in: scratch.path).status == 0)
+        let converted = try ImageFile.read(scratch.file("out.xisf"))
+        #expect(converted.sourceSampleFormat == .float32)
+        #expect(converted.metadata.keywords.last?.comment.contains("convert: from in.fits to XISF Float32") == true)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("in.fits"))) == before)
+
+        let again = try CLIRun.run(["convert", "in.fits", "out.xisf"], in: scratch.path)
+        #expect(again.status != 0 && again.error.contains("output exists"))
+        #expect(try CLIRun.run(["convert", "in.fits", "out.xisf", "--overwrite"], in: scratch.path).status == 0)
+        let same = try CLIRun.run(["convert", "in.fits", "in.fits", "--overwrite"], in: scratch.path)
+        #expect(same.status != 0 && same.error.contains("inputs are never modified"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.file("in.fits"))) == before)
+        let badCodec = try CLIRun.run(["convert", "in.fits", "x.xisf", "--compression", "brotli"], in: scratch.path)
+        #expect(badCodec.status != 0 && badCodec.error.contains("unknown XISF codec"))
+    }
+
+    @Test func fullDiskFailsCleanly() throws {
+        // `ulimit -f` caps file size in the child only: writes fail with EFBIG the way they do on a full disk.
+        let scratch = Scratch()
+        _ = try CLIRun.run(["test-pattern", "in.xisf", "--size", "256"], in: scratch.path)
+        for output in ["out.xisf", "out.fits"] {
+            let run = try CLIRun.run(["convert", "in.xisf", output, "--sample-format", "float32"], in: scratch.path, prefix: "trap '' XFSZ; ulimit -f 64;")
+            #expect(run.status != 0)
+            #expect(run.error.contains(output) && run.error.contains("cannot write") || run.error.contains("FITS error"), "\(run.error)")
+        }
+        #expect(scratch.contents == ["in.xisf"], "left behind: \(scratch.contents)")
+    }
+}
