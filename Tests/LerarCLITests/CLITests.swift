@@ -84,7 +84,7 @@ final class Scratch {
     @Test func infoGoesOnPastABadFileAndFails() throws {
         let scratch = Scratch()
         _ = try CLIRun.run(["test-pattern", "good.xisf", "--size", "64"], in: scratch.path)
-        FileManager.default.createFile(atPath: scratch.file("bad.fits"), contents: Data(repeating: 1, count: 100))
+        _ = FileManager.default.createFile(atPath: scratch.file("bad.fits"), contents: Data(repeating: 1, count: 100))
         let run = try CLIRun.run(["info", "bad.fits", "good.xisf"], in: scratch.path)
         #expect(run.status != 0)
         #expect(run.error.contains("bad.fits") && run.error.contains("truncated"))

@@ -75,5 +75,5 @@ func xisfHeader(geometry: String = "4:2:1", sampleFormat: String = "UInt16", loc
 }
 
 func writeBytes(_ bytes: [UInt8], to path: String) {
-    FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
 }
