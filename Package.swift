@@ -19,7 +19,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "LerarCore"),
         .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib"]),
-        .target(name: "LerarSimulator", dependencies: ["LerarCore"]),
+        .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO"]),
         .executableTarget(
             name: "lerar",
             dependencies: ["LerarCore", "LerarIO", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]

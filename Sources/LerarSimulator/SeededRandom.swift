@@ -23,3 +23,26 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 }
+
+extension SeededRandom {
+    /// Generator for one item of a session (a frame, a catalogue), independent of the order items are made in.
+    public init(seed: UInt64, stream: UInt64) {
+        var mixer = SeededRandom(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03))
+        self.init(seed: mixer.next())
+    }
+
+    /// Poisson deviate: exact (Knuth) below λ = 30, Gaussian approximation above.
+    public mutating func poisson(_ mean: Double) -> Double {
+        guard mean > 0 else { return 0 }
+        if mean >= 30 { return max(0, (mean + mean.squareRoot() * gaussian()).rounded()) }
+        let limit = exp(-mean)
+        var product = uniform(), count = 0.0
+        while product > limit { product *= uniform(); count += 1 }
+        return count
+    }
+
+    /// Uniform in a closed range.
+    public mutating func uniform(in range: ClosedRange<Double>) -> Double {
+        range.lowerBound + (range.upperBound - range.lowerBound) * uniform()
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Stars in sky coordinates (px of the session's plate scale; panel 1's reference frame has its origin at (0, 0)).
+public struct StarCatalogue: Sendable {
+    public struct Star: Sendable, Codable {
+        public var x: Double, y: Double
+        /// Photon rate through the L filter, e-/s.
+        public var rate: Double
+        /// Fractions of the L rate in R, G, B (sum ≈ 1).
+        public var red: Double, green: Double, blue: Double
+    }
+
+    public let stars: [Star]
+
+    /// Stars over `bounds` (minX, minY, maxX, maxY) with `density` per megapixel and N(>F) ∝ F^−slope.
+    public init(bounds: (Double, Double, Double, Double), configuration c: SessionConfiguration) {
+        var random = SeededRandom(seed: c.seed, stream: 3)
+        let area = (bounds.2 - bounds.0) * (bounds.3 - bounds.1)
+        let count = max(1, Int(c.starDensity * area / 1e6))
+        let faintest = c.brightestStarRate * pow(1 / Double(count), 1 / c.fluxSlope)
+        stars = (0..<count).map { _ in
+            let rate = min(c.brightestStarRate, faintest * pow(max(random.uniform(), 1e-12), -1 / c.fluxSlope))
+            let red = random.uniform(in: 0.25...0.42), blue = random.uniform(in: 0.22...0.38)
+            return Star(x: random.uniform(in: bounds.0...bounds.2), y: random.uniform(in: bounds.1...bounds.3),
+                        rate: rate, red: red, green: 1 - red - blue, blue: blue)
+        }
+    }
+
+    /// Rate fraction of L seen through `filter` (broadband RGB by colour, narrowband a small part, L all of it).
+    public static func fraction(of star: Star, filter: String) -> Double {
+        switch filter.uppercased() {
+        case "R", "RED": star.red
+        case "G", "GREEN": star.green
+        case "B", "BLUE": star.blue
+        case "HA", "OIII", "SII", "O3", "S2", "H": 0.04
+        default: 1
+        }
+    }
+
+    /// Sky background fraction of L through `filter`.
+    public static func skyFraction(filter: String) -> Double {
+        switch filter.uppercased() {
+        case "R", "RED", "G", "GREEN", "B", "BLUE": 1.0 / 3
+        case "HA", "OIII", "SII", "O3", "S2", "H": 0.03
+        default: 1
+        }
+    }
+}
+
+/// A circular Moffat profile, I(r) = F·(β−1)/(π α²)·(1 + r²/α²)^−β, FWHM = 2α·√(2^(1/β) − 1).
+public struct MoffatPSF: Sendable {
+    public let fwhm: Double, beta: Double
+    public let alpha: Double
+
+    public init(fwhm: Double, beta: Double) {
+        self.fwhm = fwhm
+        self.beta = beta
+        alpha = fwhm / (2 * (pow(2, 1 / beta) - 1).squareRoot())
+    }
+
+    /// Adds a star of total `flux` centred at (`x`, `y`) to `plane` (row-major, `width`×`height`); pixels near the
+    /// core are integrated by 3×3 sub-sampling so the centroid and flux are right to well under 0.01 px.
+    public func render(flux: Double, x: Double, y: Double, into plane: inout [Float], width: Int, height: Int, scale: [Float]? = nil) {
+        let norm = flux * (beta - 1) / (.pi * alpha * alpha)
+        // Out to where the profile drops below 0.02 e-, at least 3 FWHM, at most 80 px.
+        let reachRadius = alpha * (pow(max(norm / 0.02, 1), 1 / beta) - 1).squareRoot()
+        let reach = Int(min(80, max(3 * fwhm, reachRadius)).rounded(.up))
+        let x0 = max(0, Int(x) - reach), x1 = min(width - 1, Int(x) + reach)
+        let y0 = max(0, Int(y) - reach), y1 = min(height - 1, Int(y) + reach)
+        guard x0 <= x1, y0 <= y1 else { return }
+        let inverseAlpha2 = 1 / (alpha * alpha), core = 2 * fwhm
+        for py in y0...y1 {
+            for px in x0...x1 {
+                let dx = Double(px) - x, dy = Double(py) - y
+                var value: Double
+                if abs(dx) < core && abs(dy) < core {
+                    value = 0
+                    for sy in -1...1 { for sx in -1...1 {
+                        let ux = dx + Double(sx) / 3, uy = dy + Double(sy) / 3
+                        value += pow(1 + (ux * ux + uy * uy) * inverseAlpha2, -beta)
+                    } }
+                    value /= 9
+                } else {
+                    value = pow(1 + (dx * dx + dy * dy) * inverseAlpha2, -beta)
+                }
+                let index = py * width + px
+                plane[index] += Float(norm * value) * (scale?[index] ?? 1)
+            }
+        }
+    }
+}

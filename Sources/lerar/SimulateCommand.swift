@@ -1,0 +1,94 @@
+import ArgumentParser
+import Foundation
+import LerarCore
+import LerarSimulator
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Write a realistic simulated night (lights, darks, flats, bias, dark-flats) with its ground truth.",
+        discussion: """
+        Frames are 16-bit files with the keywords a capture program (N.I.N.A.) writes, in folders lights/, darks/,
+        flats/, bias/, darkflats/. truth/ holds each light's transform to its panel's reference frame, the star
+        catalogue, the noise-free sky per filter, the optical transmission, the sensor defects and the
+        configuration. The same seed always gives the same files.
+        """
+    )
+
+    @Option(help: "Output folder.", completion: .directory)
+    var out: String
+
+    @Option(parsing: .upToNextOption, help: "Frame width and height in px (default 1024 1024).")
+    var size: [Int] = [1024, 1024]
+
+    @Option(help: "Lights per filter (and per panel).")
+    var lights = 12
+
+    @Option(help: "Comma-separated filters.")
+    var filters = "L"
+
+    @Option(help: "Light exposure in s.")
+    var exposure = 300.0
+
+    @Flag(help: "One-shot colour camera (RGGB Bayer mosaic, no filters).")
+    var osc = false
+
+    @Option(help: "Number of mosaic panels.")
+    var mosaic = 1
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 1
+
+    @Option(help: "File format: fits or xisf.")
+    var format = "fits"
+
+    @Flag(help: "Add a cloudy sub per filter.")
+    var cloudy = false
+
+    @Flag(help: "Add a starless sub per filter.")
+    var starless = false
+
+    @Flag(help: "Replace existing files.")
+    var overwrite = false
+
+    @Flag(help: "Print a JSON summary.")
+    var json = false
+
+    func validate() throws {
+        guard size.count == 2, size.allSatisfy({ $0 >= 64 && $0 <= 16384 }) else { throw ValidationError("--size takes two values, 64 to 16384 px") }
+        guard lights >= 1 else { throw ValidationError("--lights must be at least 1") }
+        guard (1...4).contains(mosaic) else { throw ValidationError("--mosaic takes 1 to 4 panels") }
+        guard ["fits", "xisf"].contains(format) else { throw ValidationError("--format is fits or xisf") }
+        guard exposure > 0 else { throw ValidationError("--exposure must be positive") }
+    }
+
+    func run() throws {
+        var configuration = SessionConfiguration()
+        configuration.width = size[0]
+        configuration.height = size[1]
+        configuration.lightsPerFilter = lights
+        configuration.filters = filters.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        configuration.exposure = exposure
+        configuration.oneShotColor = osc
+        configuration.panels = mosaic
+        configuration.seed = seed
+        configuration.format = format
+        configuration.cloudySub = cloudy
+        configuration.starlessSub = starless
+        let writer = SessionWriter(configuration: configuration)
+        let progress = ProgressReporter("simulating frames")
+        let summary: SessionWriter.Summary
+        do {
+            summary = try writer.write(to: out, overwrite: overwrite) { progress.update($0, of: $1) }
+        } catch {
+            Terminal.error(Terminal.describe(error))
+            throw ExitCode.failure
+        }
+        if json { try Terminal.printJSON(summary); return }
+        print("Simulated session in \(out) (\(String(format: "%.1f", summary.seconds)) s, \(summary.bytes / 1_000_000) MB):")
+        var folders: [String: Int] = [:]
+        for file in summary.files { folders[URL(fileURLWithPath: file).deletingLastPathComponent().relativePath, default: 0] += 1 }
+        for (folder, count) in folders.sorted(by: { $0.key < $1.key }) { print("  \(folder)/  \(count) frames") }
+        print("  truth/  session.json, defects.json, stars_panel*.csv, sky_*.fits, transmission_*.fits")
+    }
+}
