@@ -27,6 +27,7 @@ let package = Package(
         .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
         .testTarget(name: "LerarCoreTests", dependencies: ["LerarCore"]),
         .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
+        .testTarget(name: "LerarSimulatorTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarCLITests", dependencies: ["lerar", "LerarCore", "LerarIO", "LerarSimulator"]),
     ],
     swiftLanguageModes: [.v6]

@@ -62,7 +62,7 @@ struct TruthWriter {
             for filter in c.effectiveFilters {
                 let name = "sky_\(filter.isEmpty ? "RGB" : filter)" + (c.panels > 1 ? "_panel\(panel)" : "") + ".fits"
                 try write(renderer.truthSky(filter: filter, panel: panel), name)
-                skies[filter.isEmpty ? "RGB" : filter + (c.panels > 1 ? "_panel\(panel)" : "")] = name
+                skies[(filter.isEmpty ? "RGB" : filter) + (c.panels > 1 ? "_panel\(panel)" : "")] = name
             }
         }
         for filter in c.effectiveFilters {
