@@ -6,46 +6,12 @@ import LerarIO
 struct TruthWriter {
     let writer: SessionWriter
 
-    struct LightTruth: Codable {
-        var file: String, filter: String, panel: Int, exposure: Double
-        /// Maps this light's px to its panel's reference px, and back.
-        var lightToReference: AffineTransform2D, referenceToLight: AffineTransform2D
-        var conditions: SubConditions
-    }
-
-    struct PanelTruth: Codable {
-        var panel: Int, object: String
-        /// Where the panel's reference frame starts in sky px.
-        var originX: Double, originY: Double
-        var stars: String
-    }
-
-    struct Defects: Codable {
-        var hotPixels: [SensorModel.HotPixel]
-        var deadColumn: Int?
-        var coldPixels: [[Int]]
-        /// Amp glow sits at the top-right corner (x = width−1, y = 0).
-        var ampGlowCorner: [Int]
-        var ampGlowRate: Double, ampGlowRadiusPixels: Double
-        var columnOffsetsADU: [Float]
-        var dustDonuts: [OpticsModel.DustDonut]
-    }
-
-    struct SessionTruth: Codable {
-        var schema = "lerar.simulation.truth", schemaVersion = 1
-        var configuration: SessionConfiguration
-        var biasADU: Double, coordinates = "pixel centres at integer coordinates; (0,0) is the first stored pixel"
-        var panels: [PanelTruth]
-        var lights: [LightTruth]
-        var transmission: [String: String], sky: [String: String]
-    }
-
     func write(to folder: String, overwrite: Bool) throws {
         let plan = writer.plan, renderer = writer.renderer, c = plan.configuration
         let write = { (image: Image, name: String) in
             try ImageFile.write(image, to: folder + "/" + name, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
         }
-        var panels: [PanelTruth] = []
+        var panels: [SessionTruth.Panel] = []
         var skies: [String: String] = [:], transmissions: [String: String] = [:]
         for panel in 1...c.panels {
             let origin = plan.panelOrigins[panel - 1]
@@ -57,7 +23,7 @@ struct TruthWriter {
                 csv += String(format: "%d,%.4f,%.4f,%.3f,%.4f,%.4f,%.4f\n", id, x, y, star.rate, star.red, star.green, star.blue)
             }
             try writeText(csv, to: folder + "/" + starsFile, overwrite: overwrite)
-            panels.append(PanelTruth(panel: panel, object: c.panels > 1 ? "\(c.target) Panel \(panel)" : c.target,
+            panels.append(SessionTruth.Panel(panel: panel, object: c.panels > 1 ? "\(c.target) Panel \(panel)" : c.target,
                                      originX: origin.x, originY: origin.y, stars: starsFile))
             for filter in c.effectiveFilters {
                 let name = "sky_\(filter.isEmpty ? "RGB" : filter)" + (c.panels > 1 ? "_panel\(panel)" : "") + ".fits"
@@ -71,13 +37,13 @@ struct TruthWriter {
             try write(Image(width: c.width, height: c.height, samples: map), name)
             transmissions[filter.isEmpty ? "OSC" : filter] = name
         }
-        let lights = plan.frames.compactMap { frame -> LightTruth? in
+        let lights = plan.frames.compactMap { frame -> SessionTruth.Light? in
             guard let conditions = frame.conditions, let inverse = conditions.referenceToLight.inverted else { return nil }
-            return LightTruth(file: frame.relativePath, filter: frame.filter, panel: frame.panel, exposure: frame.exposure,
+            return SessionTruth.Light(file: frame.relativePath, filter: frame.filter, panel: frame.panel, exposure: frame.exposure,
                               lightToReference: inverse, referenceToLight: conditions.referenceToLight, conditions: conditions)
         }
         let sensor = renderer.sensor
-        let defects = Defects(hotPixels: sensor.hotPixels, deadColumn: sensor.deadColumn, coldPixels: sensor.coldPixels,
+        let defects = SessionTruth.Defects(hotPixels: sensor.hotPixels, deadColumn: sensor.deadColumn, coldPixels: sensor.coldPixels,
                               ampGlowCorner: [c.width - 1, 0], ampGlowRate: c.ampGlow, ampGlowRadiusPixels: c.ampGlowRadius * Double(c.width),
                               columnOffsetsADU: sensor.columnOffsets, dustDonuts: renderer.optics.donuts)
         let session = SessionTruth(configuration: c, biasADU: c.biasADU, panels: panels, lights: lights,

@@ -1,0 +1,103 @@
+import Foundation
+
+/// A star found in an image, in that image's px.
+public struct DetectedStar: Sendable, Codable {
+    public var x: Double, y: Double
+    /// Peak above background (image units) and background-subtracted flux within 2 FWHM.
+    public var peak: Double, flux: Double
+    /// Half-maximum diameter, px, and eccentricity from second moments.
+    public var fwhm: Double, eccentricity: Double
+}
+
+/// A plain star finder for scoring results: local maxima above k·σ, background-subtracted centroids,
+/// FWHM from the half-maximum area (unbiased over random pixel phases), eccentricity from second moments.
+/// (Registration's star detector and PSF fits come in LerarRegistration; this one only has to be honest.)
+public enum SimpleStarFinder {
+    public static func find(plane: [Float], width: Int, height: Int, background: BackgroundGrid, sigma: Double,
+                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 10) -> [DetectedStar] {
+        var residual = [Double](repeating: .nan, count: plane.count)
+        for y in 0..<height { for x in 0..<width { residual[y * width + x] = Double(plane[y * width + x]) - background.value(x: x, y: y) } }
+        let limit = threshold * sigma
+        var stars: [DetectedStar] = []
+        for y in edge..<(height - edge) {
+            for x in edge..<(width - edge) {
+                let v = residual[y * width + x]
+                guard v > limit, v.isFinite, Double(plane[y * width + x]) < saturation else { continue }
+                var isPeak = true, brightNeighbours = 0
+                for dy in -2...2 { for dx in -2...2 where dx != 0 || dy != 0 {
+                    let n = residual[(y + dy) * width + x + dx]
+                    if !(n.isFinite) || n > v || (n == v && (dy < 0 || (dy == 0 && dx < 0))) { isPeak = false }
+                    if abs(dx) <= 1 && abs(dy) <= 1 && n > 0.5 * limit { brightNeighbours += 1 }
+                } }
+                // A star spreads over its neighbours; a hot pixel or cosmic-ray hit does not.
+                guard isPeak, brightNeighbours >= 3 else { continue }
+                if let star = measure(residual, width: width, height: height, x: x, y: y) { stars.append(star) }
+            }
+        }
+        return stars
+    }
+
+    static func measure(_ r: [Double], width: Int, height: Int, x: Int, y: Int) -> DetectedStar? {
+        // Peak from a log-parabola through the 3×3 maximum (exact for a Gaussian core).
+        let c = r[y * width + x], l = r[y * width + x - 1], rr = r[y * width + x + 1], u = r[(y - 1) * width + x], d = r[(y + 1) * width + x]
+        guard l > 0, rr > 0, u > 0, d > 0 else { return nil }
+        let ax = log(l) - 2 * log(c) + log(rr), ay = log(u) - 2 * log(c) + log(d)
+        guard ax < 0, ay < 0 else { return nil }
+        let ox = 0.5 * (log(l) - log(rr)) / ax, oy = 0.5 * (log(u) - log(d)) / ay
+        // Value at the vertex: log-peak = log c − ½(a·o²) per axis (a < 0, so the peak is above the sampled maximum).
+        let truePeak = c * exp(-0.5 * (ax * ox * ox + ay * oy * oy))
+        let half = truePeak / 2
+        var area = 0, reach = 1
+        // Half-maximum area: pixels above half the peak, connected outward from the centre, within 12 px.
+        for radius in 1...12 {
+            var ringAbove = false
+            for dy in -radius...radius { for dx in -radius...radius where max(abs(dx), abs(dy)) == radius {
+                let px = x + dx, py = y + dy
+                guard px >= 0, py >= 0, px < width, py < height else { continue }
+                if r[py * width + px] > half { ringAbove = true }
+            } }
+            if !ringAbove { reach = radius; break }
+        }
+        for dy in -reach...reach { for dx in -reach...reach {
+            let px = x + dx, py = y + dy
+            guard px >= 0, py >= 0, px < width, py < height else { continue }
+            if r[py * width + px] > half { area += 1 }
+        } }
+        let fwhm = 2 * (Double(area) / .pi).squareRoot()
+        // Centroid within 1.5 FWHM, re-centred until it settles (a window off-centre would pull it).
+        let window = max(2.0, 1.5 * fwhm), span = Int(window.rounded(.up)) + 1
+        var mx = Double(x) + ox, my = Double(y) + oy
+        for _ in 0..<5 {
+            var sum = 0.0, sx = 0.0, sy = 0.0
+            for dy in -span...span { for dx in -span...span {
+                let px = x + dx, py = y + dy
+                guard px >= 0, py >= 0, px < width, py < height else { continue }
+                let dxv = Double(px) - mx, dyv = Double(py) - my
+                guard dxv * dxv + dyv * dyv <= window * window else { continue }
+                let v = max(0, r[py * width + px])
+                sum += v; sx += v * Double(px); sy += v * Double(py)
+            } }
+            guard sum > 0 else { return nil }
+            let (nx, ny) = (sx / sum, sy / sum)
+            let moved = hypot(nx - mx, ny - my)
+            (mx, my) = (nx, ny)
+            if moved < 1e-4 { break }
+        }
+        var sum = 0.0
+        var xx = 0.0, yy = 0.0, xy = 0.0
+        for dy in -span...span { for dx in -span...span {
+            let px = x + dx, py = y + dy
+            guard px >= 0, py >= 0, px < width, py < height else { continue }
+            let dxv = Double(px) - mx, dyv = Double(py) - my
+            guard dxv * dxv + dyv * dyv <= window * window else { continue }
+            let v = max(0, r[py * width + px])
+            sum += v
+            xx += v * dxv * dxv; yy += v * dyv * dyv; xy += v * dxv * dyv
+        } }
+        let trace = (xx + yy) / sum, determinant = (xx * yy - xy * xy) / (sum * sum)
+        let spread = max(0, trace * trace / 4 - determinant).squareRoot()
+        let major = trace / 2 + spread, minor = max(0, trace / 2 - spread)
+        let eccentricity = major > 0 ? (1 - minor / major).squareRoot() : 0
+        return DetectedStar(x: mx, y: my, peak: truePeak, flux: sum, fwhm: fwhm, eccentricity: eccentricity)
+    }
+}
