@@ -3,7 +3,7 @@ import LerarCore
 import LerarIO
 
 /// Writes a simulated night to disk the way a capture program would, plus `truth/` for scoring later stages.
-public struct SessionWriter {
+public struct SessionWriter: Sendable {
     public struct Summary: Sendable, Codable {
         /// Files written per frame type.
         public var counts: [String: Int]

@@ -4,7 +4,7 @@ import LerarIO
 import Testing
 @testable import LerarSimulator
 
-final class SessionFolder {
+final class SessionFolder: Sendable {
     let path = NSTemporaryDirectory() + "lerar-sim-" + UUID().uuidString
     deinit { try? FileManager.default.removeItem(atPath: path) }
     func file(_ name: String) -> String { path + "/" + name }

@@ -1,7 +1,8 @@
 import Foundation
 import LerarCore
 
-/// A smooth background estimate: sigma-clipped medians of square cells, smoothed by a 3×3 median over cells and
+/// A smooth background estimate: sigma-clipped medians of square cells, smoothed by a 3×3 median and a Gaussian
+/// (σ = 1 cell) over cells, and
 /// interpolated bilinearly between cell centres. Stars and NaN (no data) are left out by the clipping.
 public struct BackgroundGrid: Sendable {
     public let cellSize: Int
@@ -34,7 +35,21 @@ public struct BackgroundGrid: Sendable {
                 smooth[row * columns + column] = neighbours.isEmpty ? .nan : Self.median(neighbours)
             }
         }
-        cells = smooth
+        // Then a Gaussian over cells (σ = 1 cell), so the peak-to-peak measures structure, not cell noise.
+        var blurred = smooth
+        for row in 0..<rows {
+            for column in 0..<columns {
+                var sum = 0.0, weight = 0.0
+                for dy in -2...2 { for dx in -2...2 {
+                    let r = row + dy, c = column + dx
+                    guard r >= 0, r < rows, c >= 0, c < columns, smooth[r * columns + c].isFinite else { continue }
+                    let w = exp(-Double(dx * dx + dy * dy) / 2)
+                    sum += w * smooth[r * columns + c]; weight += w
+                } }
+                blurred[row * columns + column] = weight > 0 ? sum / weight : .nan
+            }
+        }
+        cells = blurred
     }
 
     /// Background at a pixel, bilinear between cell centres.

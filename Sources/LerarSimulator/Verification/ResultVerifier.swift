@@ -25,7 +25,7 @@ public enum ResultVerifier {
         /// Stars matched to the catalogue, RMS position error after the affine fit, px; the fitted transform.
         public var matchedStars: Int
         public var starRMS: Double?
-        /// Stars behind `starRMS`: bright (peak ≥ 20 σ), isolated (no other detection within 4 FWHM), 5 σ-clipped.
+        /// Stars behind `starRMS`: bright (peak ≥ 20 σ), isolated (no other detection within 4 FWHM), ≥ 10 px from the edges, 5 σ-clipped.
         public var starsInRMS: Int
         public var imageToReference: AffineTransform2D?
         public var notes: [String]
@@ -44,7 +44,7 @@ public enum ResultVerifier {
         for channel in 0..<image.channelCount {
             image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
         }
-        let background = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(16, min(width, height) / 24))
+        let background = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(32, min(width, height) / 16))
         let rawSigma = residualSigma(plane, width: width, height: height, background: background, exclude: [])
         var stars = SimpleStarFinder.find(plane: plane, width: width, height: height, background: background, sigma: rawSigma)
         stars.sort { $0.flux > $1.flux }
@@ -67,12 +67,15 @@ public enum ResultVerifier {
         }
         var trailResidue: Double?
         var trailsChecked = 0
+        // A trail's own maxima are "detections" too: near a trail, only detections that are catalogue stars are masked.
+        let matchedIndices = Set(match?.pairs.map(\.0) ?? [])
         if let toImage = match?.transform.inverted {
             for light in truth.lights where light.panel == panelIndex && (light.filter == filterName || c.oneShotColor) {
                 for trail in light.conditions.trails {
                     let a = toImage.apply(light.lightToReference.apply(trail[0], trail[1]).x, light.lightToReference.apply(trail[0], trail[1]).y)
                     let b = toImage.apply(light.lightToReference.apply(trail[2], trail[3]).x, light.lightToReference.apply(trail[2], trail[3]).y)
-                    if let residue = trailExcess(plane, width: width, height: height, background: background, from: a, to: b, stars: stars, sigma: sigma) {
+                    let masked = stars.enumerated().filter { matchedIndices.contains($0.offset) || distance(from: ($0.element.x, $0.element.y), toSegment: a, b) > 3 }.map(\.element)
+                    if let residue = trailExcess(plane, width: width, height: height, background: background, from: a, to: b, stars: masked, sigma: sigma) {
                         trailsChecked += 1
                         trailResidue = max(trailResidue ?? -.infinity, residue)
                     }
@@ -80,7 +83,7 @@ public enum ResultVerifier {
             }
         }
         let measured = stars.filter { $0.fwhm > 0 }
-        let (rms, rmsStars) = match.map { cleanRMS($0, stars: stars, catalogue: catalogue, sigma: sigma) } ?? (nil, 0)
+        let (rms, rmsStars) = match.map { cleanRMS($0, stars: stars, catalogue: catalogue, sigma: sigma, width: width, height: height) } ?? (nil, 0)
         return Report(file: file, panel: panelIndex, filter: filterName, backgroundNoise: sigma, skyLevel: level, flatnessPercent: flatness,
                       detectedStars: stars.count, medianFWHM: median(measured.map(\.fwhm)), medianEccentricity: median(measured.map(\.eccentricity)),
                       truthStarsInField: inField, recoveredStars: match?.pairs.count ?? 0,
@@ -91,13 +94,19 @@ public enum ResultVerifier {
 
     static func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : BackgroundGrid.median(values) }
 
+    static func distance(from p: (x: Double, y: Double), toSegment a: (x: Double, y: Double), _ b: (x: Double, y: Double)) -> Double {
+        let dx = b.x - a.x, dy = b.y - a.y, length2 = dx * dx + dy * dy
+        let t = length2 > 0 ? min(1, max(0, ((p.x - a.x) * dx + (p.y - a.y) * dy) / length2)) : 0
+        return hypot(p.x - (a.x + t * dx), p.y - (a.y + t * dy))
+    }
+
     /// Position RMS of matched stars that are bright and isolated, after a 5 σ clip of the residuals, px.
     static func cleanRMS(_ match: StarMatcher.Match, stars: [DetectedStar], catalogue: [(x: Double, y: Double, rate: Double)],
-                         sigma: Double) -> (Double?, Int) {
+                         sigma: Double, width: Int, height: Int) -> (Double?, Int) {
         var residuals: [Double] = []
         for (imageIndex, catalogueIndex) in match.pairs {
             let star = stars[imageIndex]
-            guard star.peak >= 20 * sigma else { continue }
+            guard star.peak >= 20 * sigma, star.x >= 10, star.y >= 10, star.x < Double(width - 10), star.y < Double(height - 10) else { continue }
             let crowded = stars.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 4 * max(star.fwhm, 2) }
             if crowded { continue }
             let q = match.transform.apply(star.x, star.y)
@@ -113,7 +122,7 @@ public enum ResultVerifier {
     /// σ from the MAD of (image − background), leaving out pixels within 3 FWHM of `exclude`d stars.
     static func residualSigma(_ plane: [Float], width: Int, height: Int, background: BackgroundGrid, exclude: [DetectedStar]) -> Double {
         var masked = [Bool](repeating: false, count: plane.count)
-        for star in exclude { markDisc(&masked, width: width, height: height, x: star.x, y: star.y, radius: max(4, 3 * star.fwhm)) }
+        for star in exclude { markDisc(&masked, width: width, height: height, x: star.x, y: star.y, radius: maskRadius(star, sigma: nil)) }
         var residuals: [Double] = []
         residuals.reserveCapacity(plane.count / 4)
         for y in stride(from: 0, to: height, by: 2) { for x in stride(from: 0, to: width, by: 2) where !masked[y * width + x] && plane[y * width + x].isFinite {
@@ -121,6 +130,12 @@ public enum ResultVerifier {
         } }
         let centre = BackgroundGrid.median(residuals)
         return 1.4826 * BackgroundGrid.median(residuals.map { abs($0 - centre) })
+    }
+
+    /// Mask radius around a star, px: 3 FWHM, and further for bright stars whose wings stay above the noise.
+    static func maskRadius(_ star: DetectedStar, sigma: Double?) -> Double {
+        let brightness = sigma.map { star.peak / max($0, 1e-30) } ?? 1
+        return max(4, 3 * star.fwhm, star.fwhm * pow(max(brightness, 1), 0.25))
     }
 
     static func markDisc(_ mask: inout [Bool], width: Int, height: Int, x: Double, y: Double, radius: Double) {
@@ -133,7 +148,7 @@ public enum ResultVerifier {
     static func trailExcess(_ plane: [Float], width: Int, height: Int, background: BackgroundGrid, from a: (x: Double, y: Double),
                             to b: (x: Double, y: Double), stars: [DetectedStar], sigma: Double) -> Double? {
         var masked = [Bool](repeating: false, count: plane.count)
-        for star in stars { markDisc(&masked, width: width, height: height, x: star.x, y: star.y, radius: max(4, 3 * star.fwhm)) }
+        for star in stars { markDisc(&masked, width: width, height: height, x: star.x, y: star.y, radius: maskRadius(star, sigma: sigma)) }
         let length = hypot(b.x - a.x, b.y - a.y)
         guard length > 20 else { return nil }
         let ux = (b.x - a.x) / length, uy = (b.y - a.y) / length

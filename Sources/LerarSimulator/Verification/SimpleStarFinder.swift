@@ -14,7 +14,7 @@ public struct DetectedStar: Sendable, Codable {
 /// (Registration's star detector and PSF fits come in LerarRegistration; this one only has to be honest.)
 public enum SimpleStarFinder {
     public static func find(plane: [Float], width: Int, height: Int, background: BackgroundGrid, sigma: Double,
-                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 10) -> [DetectedStar] {
+                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 3) -> [DetectedStar] {
         var residual = [Double](repeating: .nan, count: plane.count)
         for y in 0..<height { for x in 0..<width { residual[y * width + x] = Double(plane[y * width + x]) - background.value(x: x, y: y) } }
         let limit = threshold * sigma

@@ -35,19 +35,31 @@ public enum StarMatcher {
             } }
         } }
         guard var transform = best?.0 else { return nil }
-        var pairs: [(Int, Int)] = []
-        for _ in 0..<3 {
-            pairs = nearestPairs(image, catalogue, transform, tolerance: tolerance)
-            guard pairs.count >= 3, let refit = leastSquaresAffine(pairs.map { (image[$0.0], catalogue[$0.1]) }) else { break }
+        // Refit with ever tighter pairing, and fit only the pairs within 3× the median residual, so blends and
+        // chance neighbours cannot pull the solution.
+        for pairing in [3 * tolerance, 2 * tolerance, tolerance, tolerance] {
+            let pairs = nearestPairs(image, catalogue, transform, tolerance: pairing)
+            let residuals = pairs.map { residual($0, image, catalogue, transform) }
+            guard let limit = medianOf(residuals).map({ max(0.05, 3 * $0) }) else { break }
+            let core = zip(pairs, residuals).filter { $0.1 <= limit }.map { (image[$0.0.0], catalogue[$0.0.1]) }
+            guard core.count >= 3, let refit = leastSquaresAffine(core) else { break }
             transform = refit
         }
-        pairs = nearestPairs(image, catalogue, transform, tolerance: tolerance)
+        let pairs = nearestPairs(image, catalogue, transform, tolerance: tolerance)
         guard pairs.count >= 3 else { return nil }
-        let squared = pairs.map { pair -> Double in
-            let q = transform.apply(image[pair.0].x, image[pair.0].y)
-            return pow(q.x - catalogue[pair.1].x, 2) + pow(q.y - catalogue[pair.1].y, 2)
-        }
+        let squared = pairs.map { pow(residual($0, image, catalogue, transform), 2) }
         return Match(transform: transform, pairs: pairs, rms: (squared.reduce(0, +) / Double(squared.count)).squareRoot())
+    }
+
+    static func residual(_ pair: (Int, Int), _ image: [(x: Double, y: Double)], _ catalogue: [(x: Double, y: Double)], _ transform: AffineTransform2D) -> Double {
+        let q = transform.apply(image[pair.0].x, image[pair.0].y)
+        return hypot(q.x - catalogue[pair.1].x, q.y - catalogue[pair.1].y)
+    }
+
+    static func medianOf(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// Mutual nearest neighbours within `tolerance` px after mapping image stars by `transform`.

@@ -1,0 +1,74 @@
+import Foundation
+import LerarCore
+import LerarIO
+import Testing
+@testable import LerarSimulator
+
+/// `lerar verify` scores what it is given: a perfect sky scores perfectly, a raw light shows its flaws.
+@Suite(.serialized) struct VerifyTests {
+    static let session: (folder: SessionFolder, writer: SessionWriter) = {
+        var c = smallConfiguration(seed: 5)
+        c.width = 512
+        c.height = 512
+        c.filters = ["L"]
+        c.lightsPerFilter = 6
+        c.trailFraction = 0.5
+        let folder = SessionFolder()
+        let writer = SessionWriter(configuration: c)
+        _ = try! writer.write(to: folder.path)
+        return (folder, writer)
+    }()
+
+    var truthFolder: String { Self.session.folder.file("truth") }
+
+    @Test func theTruthSkyWithNoiseScoresAsPerfect() throws {
+        var sky = try ImageFile.read(truthFolder + "/sky_L.fits")
+        var random = SeededRandom(seed: 3)
+        let level = sky.statistics()[0].median
+        sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(0.01 * level * random.gaussian()) } }
+        let report = try ResultVerifier.verify(sky, file: "sky", truthFolder: truthFolder)
+        let c = Self.session.writer.plan.configuration
+        #expect(abs(report.backgroundNoise / (0.01 * level) - 1) < 0.05, "noise \(report.backgroundNoise) vs \(0.01 * level)")
+        #expect(try #require(report.flatnessPercent) < 0.3)
+        #expect(try #require(report.starRMS) < 0.05)
+        #expect(report.starsInRMS > 30)
+        // Half-maximum FWHM of pixel-integrated stars: the rendered FWHM broadened by the pixel (≈ +3 %), ±5 %.
+        #expect(abs(try #require(report.medianFWHM) / c.fwhmRange.lowerBound - 1.03) < 0.05)
+        #expect(try #require(report.medianEccentricity) < 0.3)
+        #expect(report.recoveredFraction > 0.5)
+        let transform = try #require(report.imageToReference)
+        #expect(abs(transform.c) < 0.05 && abs(transform.f) < 0.05 && abs(transform.a - 1) < 1e-3)
+        if let residue = report.trailResidueSigma { #expect(abs(residue) < 1) }
+    }
+
+    @Test func aCalibratedLightShowsItsTransformGradientAndTrail() throws {
+        let (folder, writer) = Self.session
+        let c = writer.plan.configuration
+        let truth = try SessionTruth.load(folder: truthFolder)
+        let transmission = try ImageFile.read(truthFolder + "/transmission_L.fits")
+        var checkedTrail = false
+        for light in truth.lights {
+            // Calibrate with the truth: subtract bias, divide by the transmission.
+            var image = try ImageFile.read(folder.file(light.file))
+            image.withMutableSamples { samples in
+                transmission.withSamples { t in for i in 0..<samples.count { samples[i] = (samples[i] - Float(c.biasADU / 65535)) / t[i] } }
+            }
+            let report = try ResultVerifier.verify(image, file: light.file, truthFolder: truthFolder)
+            let fitted = try #require(report.imageToReference)
+            for (x, y) in [(0.0, 0.0), (511.0, 0.0), (0.0, 511.0), (511.0, 511.0)] {
+                let want = light.lightToReference.apply(x, y), got = fitted.apply(x, y)
+                #expect(hypot(want.x - got.x, want.y - got.y) < 0.1, "\(light.file) corner error")
+            }
+            #expect(try #require(report.starRMS) < 0.1)
+            // The light-pollution gradient is still there: flatness of the order of its strength.
+            #expect(try #require(report.flatnessPercent) > 100 * light.conditions.gradientStrength * 0.5)
+            if light.conditions.trails.isEmpty {
+                if let residue = report.trailResidueSigma { #expect(residue < 1.5, "\(light.file): residue \(residue) without its own trail") }
+            } else {
+                checkedTrail = true
+                #expect(try #require(report.trailResidueSigma) > 2, "\(light.file): its own trail not seen")
+            }
+        }
+        #expect(checkedTrail, "no light had a trail; raise trailFraction")
+    }
+}
