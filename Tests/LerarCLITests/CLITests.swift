@@ -123,3 +123,28 @@ final class Scratch {
         #expect(scratch.contents == ["in.xisf"], "left behind: \(scratch.contents)")
     }
 }
+
+@Suite struct SimulateAndVerifyCLITests {
+    @Test func simulateWritesASessionAndVerifyScoresIt() throws {
+        let scratch = Scratch()
+        let run = try CLIRun.run(["simulate", "--out", "night", "--size", "256", "256", "--lights", "3", "--filters", "L,Ha", "--seed", "4", "--format", "xisf"], in: scratch.path)
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("lights/Ha/  3 frames") && run.output.contains("flats/L/"))
+        #expect(run.error.contains("simulating frames"), "progress goes to stderr")
+        let again = try CLIRun.run(["simulate", "--out", "night", "--size", "256", "256", "--lights", "3"], in: scratch.path)
+        #expect(again.status != 0 && again.error.contains("output exists"))
+        let light = "night/lights/L/M31_LIGHT_L_300.00s_-10.0C_0001.xisf"
+        let verify = try CLIRun.run(["verify", light, "--truth", "night/truth", "--json"], in: scratch.path)
+        #expect(verify.status == 0, "\(verify.error)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(verify.output.utf8)) as? [String: Any])
+        #expect(report["schema"] as? String == "lerar.verify" && report["filter"] as? String == "L")
+        #expect((report["starRMS"] as? Double).map { $0 < 0.1 } == true)
+        #expect((report["matchedStars"] as? Int).map { $0 > 10 } == true)
+        let text = try CLIRun.run(["verify", light, "--truth", "night/truth"], in: scratch.path)
+        #expect(text.output.contains("star position RMS") && text.output.contains("background flatness"))
+        let missing = try CLIRun.run(["verify", light, "--truth", "nowhere"], in: scratch.path)
+        #expect(missing.status != 0 && missing.error.contains("session.json"))
+        let bad = try CLIRun.run(["simulate", "--out", "x", "--size", "10"], in: scratch.path)
+        #expect(bad.status != 0 && bad.error.contains("--size"))
+    }
+}
