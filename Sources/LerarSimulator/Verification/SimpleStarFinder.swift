@@ -69,35 +69,37 @@ public enum SimpleStarFinder {
         var mx = Double(x) + ox, my = Double(y) + oy
         for _ in 0..<5 {
             var sum = 0.0, sx = 0.0, sy = 0.0
-            for dy in -span...span { for dx in -span...span {
-                let px = x + dx, py = y + dy
-                guard px >= 0, py >= 0, px < width, py < height else { continue }
-                let dxv = Double(px) - mx, dyv = Double(py) - my
-                guard dxv * dxv + dyv * dyv <= window * window else { continue }
-                let v = max(0, r[py * width + px])
-                sum += v; sx += v * Double(px); sy += v * Double(py)
-            } }
+            forEachPixel(r, width: width, height: height, around: (x, y), span: span, centre: (mx, my), radius: window) { v, dx, dy in
+                sum += v; sx += v * dx; sy += v * dy
+            }
             guard sum > 0 else { return nil }
-            let (nx, ny) = (sx / sum, sy / sum)
+            let (nx, ny) = (mx + sx / sum, my + sy / sum)
             let moved = hypot(nx - mx, ny - my)
             (mx, my) = (nx, ny)
             if moved < 1e-4 { break }
         }
-        var sum = 0.0
-        var xx = 0.0, yy = 0.0, xy = 0.0
-        for dy in -span...span { for dx in -span...span {
-            let px = x + dx, py = y + dy
-            guard px >= 0, py >= 0, px < width, py < height else { continue }
-            let dxv = Double(px) - mx, dyv = Double(py) - my
-            guard dxv * dxv + dyv * dyv <= window * window else { continue }
-            let v = max(0, r[py * width + px])
-            sum += v
-            xx += v * dxv * dxv; yy += v * dyv * dyv; xy += v * dxv * dyv
-        } }
+        var sum = 0.0, xx = 0.0, yy = 0.0, xy = 0.0
+        forEachPixel(r, width: width, height: height, around: (x, y), span: span, centre: (mx, my), radius: window) { v, dx, dy in
+            sum += v; xx += v * dx * dx; yy += v * dy * dy; xy += v * dx * dy
+        }
         let trace = (xx + yy) / sum, determinant = (xx * yy - xy * xy) / (sum * sum)
         let spread = max(0, trace * trace / 4 - determinant).squareRoot()
         let major = trace / 2 + spread, minor = max(0, trace / 2 - spread)
         let eccentricity = major > 0 ? (1 - minor / major).squareRoot() : 0
         return DetectedStar(x: mx, y: my, peak: truePeak, flux: sum, fwhm: fwhm, eccentricity: eccentricity)
+    }
+
+    /// Calls `body(value ≥ 0, dx, dy)` for each pixel within `radius` of `centre` (offsets from it), searching
+    /// `span` px around the integer position `around`.
+    @inline(__always)
+    static func forEachPixel(_ r: [Double], width: Int, height: Int, around: (Int, Int), span: Int, centre: (Double, Double),
+                             radius: Double, _ body: (Double, Double, Double) -> Void) {
+        for py in max(0, around.1 - span)...min(height - 1, around.1 + span) {
+            for px in max(0, around.0 - span)...min(width - 1, around.0 + span) {
+                let dx = Double(px) - centre.0, dy = Double(py) - centre.1
+                guard dx * dx + dy * dy <= radius * radius else { continue }
+                body(max(0, r[py * width + px]), dx, dy)
+            }
+        }
     }
 }
