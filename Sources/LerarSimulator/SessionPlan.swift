@@ -66,7 +66,7 @@ public struct SessionPlan: Sendable {
                 let typeName = kind.rawValue + (filter.isEmpty ? "" : "_" + filter)
                 let name = String(format: "%@%@_%.2fs_%.1fC_%04d.%@", kind == .light ? c.target + "_" : "", typeName, exposure, c.setTemperature, index + 1, c.format)
                 var conditions: SubConditions?
-                if kind == .light { conditions = SubConditions.make(index: index, count: count, stream: stream, configuration: c) }
+                if kind == .light { conditions = SubConditions.make(index: index, count: count, panel: panel, stream: stream, configuration: c) }
                 frames.append(PlannedFrame(kind: kind, filter: filter, exposure: exposure, panel: panel, relativePath: folder + "/" + name,
                                            dateObs: String(formatter.string(from: clock).dropLast()), sensorTemperature: temperature,
                                            conditions: conditions, stream: stream))

@@ -19,7 +19,8 @@ public struct SubConditions: Sendable, Codable {
     public var skyFactor: Double
 
     /// Conditions of light `index` (of `count`) in one filter's sequence.
-    static func make(index: Int, count: Int, stream: UInt64, configuration c: SessionConfiguration) -> SubConditions {
+    /// Panels differ in sky brightness (+25 % per panel), as mosaic panels shot at other altitudes do.
+    static func make(index: Int, count: Int, panel: Int = 1, stream: UInt64, configuration c: SessionConfiguration) -> SubConditions {
         var random = SeededRandom(seed: c.seed, stream: stream)
         let flipped = c.meridianFlip && index >= count / 2
         let centre = (x: Double(c.width - 1) / 2, y: Double(c.height - 1) / 2)
@@ -44,6 +45,6 @@ public struct SubConditions: Sendable, Codable {
             gradientAngle: random.uniform() * 360,
             referenceToLight: .rotation(angle, about: centre, shift: shift),
             meridianFlipped: flipped, cloudy: cloudy, starless: starless, trails: trails, cosmicRays: rays,
-            skyFactor: cloudy ? 2.5 : starless ? 3 : 1)
+            skyFactor: (cloudy ? 2.5 : starless ? 3 : 1) * (1 + 0.25 * Double(panel - 1)))
     }
 }

@@ -89,6 +89,9 @@ func median(_ values: [Double]) -> Double {
         let second = try ImageFile.readHeader(folder.file("lights/M31_Panel_2/M31_LIGHT_300.00s_-10.0C_0001.fits")).metadata
         #expect(first.acquisition.object == "M31 Panel 1" && second.acquisition.object == "M31 Panel 2")
         #expect(first.keyword("PANEL")?.intValue == 1 && second.keyword("PANEL")?.intValue == 2)
+        let sky1 = median(try adu(folder.file("lights/M31_Panel_1/M31_LIGHT_300.00s_-10.0C_0001.fits"))) - 500
+        let sky2 = median(try adu(folder.file("lights/M31_Panel_2/M31_LIGHT_300.00s_-10.0C_0001.fits"))) - 500
+        #expect(sky2 / sky1 > 1.15, "panels should have different sky backgrounds: \(sky1) vs \(sky2)")
         #expect(first.acquisition.bayerPattern == "RGGB" && first.keyword("ROWORDER")?.stringValue == "TOP-DOWN" && first.acquisition.filter == nil)
         // A white flat through an RGGB mosaic: red and blue sites respond less than green ones (0.8 and 0.65).
         let flat = try adu(folder.file("flats/FLAT_1.00s_-10.0C_0001.fits"))
