@@ -1,13 +1,13 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-python build release test demo bench clean
+.PHONY: deps deps-test build release test demo bench clean
 
 deps:
 	@scripts/install-deps.sh
 
-deps-python:
-	@scripts/install-deps.sh --python
+deps-test:
+	@scripts/install-deps.sh --test
 
 build: deps
 	$(SWIFT) build
@@ -15,7 +15,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-test: deps-python
+test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 

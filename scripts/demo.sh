@@ -7,6 +7,8 @@ OUT=${OUT:-demo-output}
 rm -rf "$OUT/session"
 mkdir -p "$OUT"
 "$LERAR" simulate --out "$OUT/session" --size 1024 1024 --lights 12 --filters L --seed 1
+echo
+"$LERAR" link "$OUT/session" --html "$OUT/links.html"
 first_light=$(ls "$OUT"/session/lights/L/*.fits | head -1)
 echo
 "$LERAR" info "$first_light"
@@ -16,4 +18,4 @@ echo "Scoring the raw light against the truth (a stack will score far better onc
 "$LERAR" verify "$first_light" --truth "$OUT/session/truth"
 "$LERAR" verify "$first_light" --truth "$OUT/session/truth" --json > "$OUT/verify.json"
 echo
-echo "demo output in $OUT/ (session/, light.xisf, verify.json)"
+echo "demo output in $OUT/ (session/, links.html, light.xisf, verify.json)"

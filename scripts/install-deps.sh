@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Installs what Lerar needs on Debian/Ubuntu: the C libraries (and, with --python, the Python packages the
-# interop tests use). Installs only what is missing; as root or through sudo, otherwise prints the command.
+# Installs what Lerar needs on Debian/Ubuntu: the C libraries, and with --test also what the tests use
+# (headless Chromium for the HTML checks; astropy and xisf from PyPI for the interop checks).
+# Installs only what is missing; as root or through sudo, otherwise prints the command.
 set -euo pipefail
 
 APT_PACKAGES=(libcfitsio-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config)
 PY_PACKAGES=(numpy astropy xisf)
+
+if [ "${1:-}" = "--test" ]; then
+    APT_PACKAGES+=(chromium)
+fi
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -25,7 +30,7 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if [ "${1:-}" = "--python" ]; then
+if [ "${1:-}" = "--test" ]; then
     if ! python3 -c "import numpy, astropy, xisf" >/dev/null 2>&1; then
         echo "installing Python packages ${PY_PACKAGES[*]} (for the interop tests)"
         python3 -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" ||

@@ -98,3 +98,4 @@ let s = summary(statisticsTimes)
 print(String(format: "\nstatistics (count, mean, sd, median, MAD, min, max) of %d samples: best %.0f ms, median %.0f ms; a full sort alone takes %.0f ms",
              floatImage.samples.count, s.best * 1000, s.median * 1000, sortTime * 1000))
 try runSimulatorBenchmark(folder: folder)
+try runCatalogueBenchmark(folder: folder)

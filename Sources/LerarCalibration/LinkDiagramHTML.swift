@@ -4,7 +4,7 @@ import Foundation
 /// left, calibration groups on the right, a line per link with a green ✓, amber ⚠ or red ✗, reasons on hover and
 /// in a table below. Marks carry the classes `mark ok|warning|missing` so tests can count them in the DOM.
 public enum LinkDiagramHTML {
-    static let rowHeight = 64.0, boxHeight = 48.0, leftX = 20.0, rightX = 640.0, boxWidth = 380.0, width = 1040.0
+    static let rowHeight = 64.0, boxHeight = 48.0, leftX = 20.0, rightX = 640.0, boxWidth = 380.0, width = 1180.0
 
     public static func render(_ plan: LinkPlan, title: String = "Lerar Link") -> String {
         let lights = plan.lights.compactMap { links in plan.group(links.lightGroup).map { ($0, links) } }

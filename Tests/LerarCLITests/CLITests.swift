@@ -148,3 +148,32 @@ final class Scratch {
         #expect(bad.status != 0 && bad.error.contains("--size"))
     }
 }
+
+@Suite struct LinkCLITests {
+    @Test func linkExitCodesTreeJSONAndHTML() throws {
+        let scratch = Scratch()
+        #expect(try CLIRun.run(["simulate", "--out", "night", "--size", "64", "64", "--lights", "2", "--filters", "L,R"], in: scratch.path).status == 0)
+        let complete = try CLIRun.run(["link", "night", "--html", "links.html"], in: scratch.path)
+        #expect(complete.status == 0, "\(complete.error)")
+        #expect(complete.output.contains("2 of 2 light groups fully linked") && complete.output.contains("✓ dark"))
+        #expect(!complete.output.contains("\u{1B}["), "no colour codes when not a terminal")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("links.html")))
+
+        try FileManager.default.removeItem(atPath: scratch.file("night/flats/R"))
+        let broken = try CLIRun.run(["link", "night"], in: scratch.path)
+        #expect(broken.status == 2)
+        #expect(broken.output.contains("✗ flat      no flat for filter R") && broken.output.contains("nearest candidate: flat · L"))
+        #expect(broken.error.contains("--allow-missing"))
+        #expect(try CLIRun.run(["link", "night", "--allow-missing"], in: scratch.path).status == 0)
+
+        let json = try CLIRun.run(["link", "night", "--json", "--allow-missing"], in: scratch.path)
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(plan["schema"] as? String == "lerar.link" && plan["schemaVersion"] as? Int == 1 && plan["fullyLinked"] as? Bool == false)
+        #expect((plan["lights"] as? [[String: Any]])?.count == 2 && (plan["groups"] as? [[String: Any]]).map { $0.count >= 7 } == true)
+
+        let missing = try CLIRun.run(["link", "nowhere"], in: scratch.path)
+        #expect(missing.status == 1 && missing.error.contains("nowhere: no such file or folder"))
+        let wbpp = try CLIRun.run(["link", "night", "--wbpp-compatible", "--group-by", "OBJECT", "--temp-tolerance", "1", "--allow-missing"], in: scratch.path)
+        #expect(wbpp.status == 0 && wbpp.output.contains("OBJECT-M31"))
+    }
+}
