@@ -1,0 +1,107 @@
+import Foundation
+import LerarCore
+
+/// Location, scale and noise of one channel of one frame, for normalization and weighting.
+public struct ChannelEstimates: Sendable, Codable, Equatable {
+    /// Median (location), image units.
+    public var location: Double
+    /// Scale from the chosen estimator (σ-consistent), image units.
+    public var scale: Double
+    /// Noise σ from the first wavelet layer with k-sigma clipping, image units.
+    public var noise: Double
+}
+
+/// Robust estimators over a channel's samples (NaN and ±Inf skipped).
+public enum ChannelEstimator {
+    /// Estimates for `samples` with `estimator`; `noise` only when asked (it needs the image geometry).
+    public static func estimate(_ samples: UnsafeBufferPointer<Float>, width: Int, height: Int,
+                                estimator: IntegrationParameters.ScaleEstimator, withNoise: Bool) -> ChannelEstimates {
+        let stats = RobustStatistics.compute(samples)
+        var location = stats.median
+        var scale: Double
+        switch estimator {
+        case .mad: scale = stats.sigmaMAD
+        case .bwmv: scale = biweightMidvariance(samples, median: stats.median, mad: stats.mad).squareRoot()
+        case .ikss:
+            (location, scale) = ikss(samples, median: stats.median, mad: stats.mad)
+        }
+        if !(scale > 0) { scale = stats.standardDeviation > 0 ? stats.standardDeviation : 1e-12 }
+        let noise = withNoise ? waveletNoise(samples, width: width, height: height) : .nan
+        return ChannelEstimates(location: location, scale: scale, noise: noise)
+    }
+
+    /// Biweight midvariance around `median` with tuning constant 9 (MAD units).
+    public static func biweightMidvariance(_ samples: UnsafeBufferPointer<Float>, median: Double, mad: Double, lower: Double = -.infinity, upper: Double = .infinity) -> Double {
+        guard mad > 0 else { return 0 }
+        let shared = UnsafeSendable(samples)
+        let parts = Parallel.mapChunks(count: samples.count, minimumChunkSize: 1 << 16) { range -> (Double, Double, Int) in
+            var numerator = 0.0, denominator = 0.0, count = 0
+            for i in range {
+                let x = Double(shared.value[i])
+                guard x.isFinite, x > lower, x < upper else { continue }
+                count += 1
+                let d = x - median, u = d / (9 * mad)
+                guard abs(u) < 1 else { continue }
+                let u2 = u * u, w = 1 - u2
+                numerator += d * d * w * w * w * w
+                denominator += w * (1 - 5 * u2)
+            }
+            return (numerator, denominator, count)
+        }
+        let numerator = parts.reduce(0) { $0 + $1.0 }, denominator = parts.reduce(0) { $0 + $1.1 }, count = parts.reduce(0) { $0 + $1.2 }
+        guard denominator != 0 else { return 0 }
+        return Double(count) * numerator / (denominator * denominator)
+    }
+
+    /// Iterative k-sigma location and scale: keep samples within 4σ of the median, σ from the biweight midvariance,
+    /// until the kept set settles (PixInsight's IKSS estimator, without its final normalisation constant).
+    static func ikss(_ samples: UnsafeBufferPointer<Float>, median: Double, mad: Double) -> (Double, Double) {
+        var location = median, scale = biweightMidvariance(samples, median: median, mad: mad).squareRoot()
+        for _ in 0..<10 {
+            guard scale > 0 else { break }
+            let lower = location - 4 * scale, upper = location + 4 * scale
+            let kept = samples.filter { $0.isFinite && Double($0) > lower && Double($0) < upper }
+            guard kept.count > 16 else { break }
+            let stats = kept.withUnsafeBufferPointer { RobustStatistics.compute($0) }
+            let next = biweightMidvariance(samples, median: stats.median, mad: stats.mad, lower: lower, upper: upper).squareRoot()
+            let settled = abs(next - scale) <= 1e-6 * scale && abs(stats.median - location) <= 1e-6 * scale
+            (location, scale) = (stats.median, next)
+            if settled { break }
+        }
+        return (location, scale)
+    }
+
+    /// Gaussian noise σ: first B3-spline à trous wavelet layer, 3σ-clipped to convergence, divided by the layer's
+    /// response to unit white noise (0.8907) — PixInsight's "k-sigma" noise estimate.
+    public static func waveletNoise(_ samples: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
+        guard width >= 5, height >= 5 else { return .nan }
+        let kernel: [Float] = [1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16]
+        var rows = [Float](repeating: 0, count: width * height)
+        var layer = [Float](repeating: .nan, count: width * height)
+        func clamp(_ v: Int, _ n: Int) -> Int { v < 0 ? -v : (v >= n ? 2 * n - 2 - v : v) } // mirror at the edges
+        for y in 0..<height {
+            for x in 0..<width {
+                var sum: Float = 0
+                for k in -2...2 { sum += kernel[k + 2] * samples[y * width + clamp(x + k, width)] }
+                rows[y * width + x] = sum
+            }
+        }
+        for y in 0..<height {
+            for x in 0..<width {
+                var sum: Float = 0
+                for k in -2...2 { sum += kernel[k + 2] * rows[clamp(y + k, height) * width + x] }
+                layer[y * width + x] = samples[y * width + x] - sum
+            }
+        }
+        var sigma = layer.withUnsafeBufferPointer { RobustStatistics.compute($0).standardDeviation }
+        for _ in 0..<10 {
+            let limit = Float(3 * sigma)
+            let kept = layer.filter { $0.isFinite && abs($0) < limit }
+            guard kept.count > 16 else { break }
+            let next = kept.withUnsafeBufferPointer { RobustStatistics.compute($0).standardDeviation }
+            if abs(next - sigma) <= 0.01 * sigma { sigma = next; break }
+            sigma = next
+        }
+        return sigma / 0.8907
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import LerarCore
+import LerarIO
+
+/// Stacks frames pixel by pixel: range rejection → normalization → statistical rejection → weighted combination.
+/// Rows are processed in bands sized to `maxMemory`, so memory does not grow with the number of frames beyond one
+/// band per frame; bands are filled from the files in parallel and combined on all cores.
+public struct IntegrationEngine: Sendable {
+    public let parameters: IntegrationParameters
+
+    public init(parameters: IntegrationParameters) { self.parameters = parameters }
+
+    public func integrate(paths: [String], progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> IntegrationResult {
+        guard !paths.isEmpty else { throw IntegrationError.tooFewFrames(0) }
+        let readers = try paths.map(ImageRowReader.init(path:))
+        let first = readers[0].header
+        for reader in readers.dropFirst() where reader.header.width != first.width || reader.header.height != first.height || reader.header.channelCount != first.channelCount {
+            throw IntegrationError.geometryMismatch(path: reader.header.path,
+                detail: "\(reader.header.width)×\(reader.header.height)×\(reader.header.channelCount), the first frame is \(first.width)×\(first.height)×\(first.channelCount)")
+        }
+        let width = first.width, height = first.height, channels = first.channelCount, count = paths.count
+        let pedestals = readers.map { parameters.subtractPedestals ? Float(($0.header.metadata.keyword("PEDESTAL")?.doubleValue ?? 0) / 65535) : 0 }
+
+        // Pass 1: per-frame estimates (one frame in memory per core at a time).
+        let needNoise: Bool = { if case .noise = parameters.weighting { return true }; return false }()
+        let needEstimates = parameters.normalization != .none || needNoise
+        var estimates = [[ChannelEstimates]](repeating: [], count: count)
+        if needEstimates {
+            let box = UnsafeMutableBufferPointer<[ChannelEstimates]>.allocate(capacity: count)
+            box.initialize(repeating: [])
+            defer { box.deallocate() }
+            let shared = UnsafeSendable(box), errors = FirstError(), done = Tally()
+            let estimator = parameters.scaleEstimator
+            Parallel.forEach(iterations: count) { index in
+                do {
+                    let image = try ImageFile.read(paths[index])
+                    shared.value[index] = (0..<channels).map { channel in
+                        image.withChannel(channel) { plane -> ChannelEstimates in
+                            var e = ChannelEstimator.estimate(plane, width: width, height: height, estimator: estimator, withNoise: needNoise)
+                            e.location -= Double(pedestals[index])
+                            return e
+                        }
+                    }
+                } catch { errors.record(error) }
+                progress?("measuring frames", done.next(), count)
+            }
+            if let error = errors.first { throw error }
+            estimates = Array(box)
+        }
+        let weights = try frameWeights(readers: readers, estimates: estimates, channels: channels)
+        let rejection = StackRejection(parameters: parameters, frameCount: count)
+
+        // Normalization coefficients per frame and channel: value' = value·scale + offset.
+        var scale = [Float](repeating: 1, count: count * channels), offset = [Float](repeating: 0, count: count * channels)
+        for i in 0..<count {
+            for c in 0..<channels {
+                let e = estimates.isEmpty || estimates[i].isEmpty ? nil : estimates[i][c], reference = estimates.isEmpty || estimates[0].isEmpty ? nil : estimates[0][c]
+                var k = 1.0, d = 0.0
+                if let e, let reference {
+                    switch parameters.normalization {
+                    case .none: break
+                    case .additive: d = reference.location - e.location
+                    case .multiplicative: k = e.location != 0 ? reference.location / e.location : 1
+                    case .additiveScaling:
+                        k = reference.scale / e.scale
+                        d = reference.location - e.location * k
+                    case .multiplicativeScaling:
+                        k = e.location != 0 ? reference.scale / e.scale * reference.location / e.location : 1
+                    }
+                }
+                scale[i * channels + c] = Float(k)
+                offset[i * channels + c] = Float(d) - Float(k) * pedestals[i]
+            }
+        }
+
+        // Bands sized to the budget, less what readers of compressed files keep resident.
+        let resident = readers.reduce(0) { $0 + $1.residentBytes }
+        let perRow = count * width * 4 + width * 4 * 3
+        let bandRows = max(1, min(height, max(0, parameters.maxMemory - resident) / max(perRow, 1)))
+        var output = Image(width: width, height: height, colorSpace: first.colorSpace, metadata: first.metadata)
+        var lowMap = parameters.rejectionMaps ? Image(width: width, height: height, colorSpace: first.colorSpace) : nil
+        var highMap = lowMap
+        var band = [Float](repeating: 0, count: count * bandRows * width)
+        let tallies = RejectionTallies(frames: count)
+        let totalBands = channels * ((height + bandRows - 1) / bandRows)
+        var bandsDone = 0
+        for channel in 0..<channels {
+            var y0 = 0
+            while y0 < height {
+                let rows = y0..<min(height, y0 + bandRows)
+                let bandSize = rows.count * width
+                let errors = FirstError()
+                try band.withUnsafeMutableBufferPointer { buffer in
+                    let shared = UnsafeSendable(buffer)
+                    Parallel.forEach(iterations: count) { index in
+                        let slice = UnsafeMutableBufferPointer(rebasing: shared.value[(index * bandSize)..<((index + 1) * bandSize)])
+                        do { try readers[index].read(rows: rows, channel: channel, into: slice) } catch { errors.record(error) }
+                    }
+                    if let error = errors.first { throw error }
+                }
+                let context = BandContext(width: width, rows: rows, channel: channel, channels: channels, count: count,
+                                          scale: scale, offset: offset, weights: weights.map { $0[channel] }, parameters: parameters,
+                                          rejection: rejection, tallies: tallies)
+                band.withUnsafeBufferPointer { input in
+                    output.withMutableChannel(channel) { out in
+                        let low = lowMap.map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: bandSize) }
+                        let high = highMap.map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: bandSize) }
+                        context.combine(band: input, into: UnsafeMutableBufferPointer(rebasing: out[(rows.lowerBound * width)..<(rows.upperBound * width)]), low: low, high: high)
+                        if let low { lowMap!.withMutableChannel(channel) { _ = UnsafeMutableBufferPointer(rebasing: $0[(rows.lowerBound * width)..<(rows.upperBound * width)]).update(fromContentsOf: low) }; low.deallocate() }
+                        if let high { highMap!.withMutableChannel(channel) { _ = UnsafeMutableBufferPointer(rebasing: $0[(rows.lowerBound * width)..<(rows.upperBound * width)]).update(fromContentsOf: high) }; high.deallocate() }
+                    }
+                }
+                bandsDone += 1
+                progress?("integrating rows", bandsDone, totalBands)
+                y0 = rows.upperBound
+            }
+        }
+        let resolved = rejection.algorithm
+        output.metadata.removeKeyword("PEDESTAL")
+        output.metadata.setKeyword(.integer("NCOMBINE", count, comment: "Number of frames integrated"))
+        output.metadata.addHistory("\(LerarVersion.application) integrate: \(count) frames; \(parameters.summary.replacingOccurrences(of: "rejection=auto", with: "rejection=auto→\(resolved.rawValue)"))")
+        let reports = (0..<count).map { i in
+            IntegrationResult.FrameReport(path: paths[i], weights: weights[i], estimates: estimates.isEmpty ? [] : estimates[i],
+                                          rejectedLow: tallies.low[i], rejectedHigh: tallies.high[i], rangeRejected: tallies.range[i])
+        }
+        return IntegrationResult(image: output, rejectionLow: lowMap, rejectionHigh: highMap, frames: reports, rejection: resolved, bandRows: bandRows)
+    }
+
+    /// Weights per frame and channel, divided by the largest.
+    func frameWeights(readers: [ImageRowReader], estimates: [[ChannelEstimates]], channels: Int) throws -> [[Double]] {
+        var raw: [[Double]] = []
+        for (index, reader) in readers.enumerated() {
+            let metadata = reader.header.metadata
+            switch parameters.weighting {
+            case .none: raw.append([Double](repeating: 1, count: channels))
+            case .exposure:
+                guard let exposure = metadata.acquisition.exposure, exposure > 0 else {
+                    throw IntegrationError.badWeight(path: reader.header.path, detail: "exposure weighting needs EXPTIME or EXPOSURE")
+                }
+                raw.append([Double](repeating: exposure, count: channels))
+            case .noise:
+                raw.append(estimates[index].map { $0.noise > 0 ? 1 / ($0.noise * $0.noise) : 0 })
+            case let .keyword(name):
+                guard let value = metadata.keyword(name)?.doubleValue, value >= 0 else {
+                    throw IntegrationError.badWeight(path: reader.header.path, detail: "weight keyword \(name) missing or negative")
+                }
+                raw.append([Double](repeating: value, count: channels))
+            case let .table(table):
+                let name = URL(fileURLWithPath: reader.header.path).lastPathComponent
+                guard let value = table[reader.header.path] ?? table[name], value >= 0 else {
+                    throw IntegrationError.badWeight(path: reader.header.path, detail: "no weight for this file in the weights table")
+                }
+                raw.append([Double](repeating: value, count: channels))
+            }
+        }
+        return (0..<raw.count).map { i in
+            (0..<channels).map { c in
+                let largest = raw.map { $0[c] }.max() ?? 1
+                return largest > 0 ? raw[i][c] / largest : 1
+            }
+        }
+    }
+}
+
+/// Thread-safe per-frame rejection counters.
+final class RejectionTallies: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var low: [Int], high: [Int], range: [Int]
+    init(frames: Int) {
+        low = [Int](repeating: 0, count: frames)
+        high = low
+        range = low
+    }
+    func add(low l: [Int], high h: [Int], range r: [Int]) {
+        lock.withLock { for i in 0..<low.count { low[i] += l[i]; high[i] += h[i]; range[i] += r[i] } }
+    }
+}
+
+final class FirstError: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    var first: Error? { lock.withLock { error } }
+    func record(_ newError: Error) { lock.withLock { if error == nil { error = newError } } }
+}
+
+final class Tally: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func next() -> Int { lock.withLock { value += 1; return value } }
+}
