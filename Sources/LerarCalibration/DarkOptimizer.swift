@@ -1,0 +1,37 @@
+import Foundation
+import LerarCore
+
+/// Finds the dark scaling factor k that minimises the noise of (light − bias − k·dark current), as PixInsight's
+/// ImageCalibration does: only pixels of the bias-subtracted dark above median + low·σ take part, and k is
+/// bracketed then refined by golden-section search (shared/reference/integration.md §1.2, §1.4).
+public enum DarkOptimizer {
+    /// Pixels of the dark current map that drive the optimisation (hot-ish ones), or nil when fewer than 16.
+    public static func optimizingPixels(darkCurrent: [Float], low: Double) -> [Int]? {
+        let stats = darkCurrent.withUnsafeBufferPointer { RobustStatistics.compute($0) }
+        let threshold = Float(stats.median + low * stats.sigmaMAD)
+        let pixels = darkCurrent.indices.filter { darkCurrent[$0] > threshold && darkCurrent[$0].isFinite }
+        return pixels.count >= 16 ? pixels : nil
+    }
+
+    /// k ≥ 0 minimising the standard deviation of `lightMinusBias − k·darkCurrent` over `pixels`.
+    public static func factor(lightMinusBias: [Float], darkCurrent: [Float], pixels: [Int]) -> Double {
+        func noise(_ k: Double) -> Double {
+            var sum = 0.0, squares = 0.0
+            for i in pixels {
+                let v = Double(lightMinusBias[i]) - k * Double(darkCurrent[i])
+                sum += v; squares += v * v
+            }
+            let mean = sum / Double(pixels.count)
+            return squares / Double(pixels.count) - mean * mean
+        }
+        // The variance is a parabola in k; golden-section over a bracket wide enough for any sane temperature change.
+        var a = 0.0, b = 8.0
+        let ratio = (5.0.squareRoot() - 1) / 2
+        var c = b - ratio * (b - a), d = a + ratio * (b - a)
+        var fc = noise(c), fd = noise(d)
+        while b - a > 0.0005 {
+            if fc < fd { b = d; d = c; fd = fc; c = b - ratio * (b - a); fc = noise(c) } else { a = c; c = d; fc = fd; d = a + ratio * (b - a); fd = noise(d) }
+        }
+        return max(0, (a + b) / 2)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import LerarCore
+
+/// Pixels that cannot be trusted: hot (from the master dark), cold and dead columns (from the master flat).
+/// Replaced in calibrated lights by the median of their good neighbours of the same CFA colour.
+public struct DefectMap: Sendable {
+    public let width: Int, height: Int
+    public private(set) var hot: [Int] = []
+    public private(set) var cold: [Int] = []
+    /// Columns whose flat response is (almost) entirely gone.
+    public private(set) var deadColumns: [Int] = []
+    var isDefect: [Bool]
+
+    /// Hot pixels: master dark above its 3×3 neighbourhood median by more than `hotSigma`·σ (σ of those residuals),
+    /// so smooth amp glow is not "hot". Cold: flat below `coldFraction` of its 5×5 median. A column with most of its
+    /// pixels cold is a dead column. Neighbourhoods step by 2 px on CFA frames (same colour).
+    public init(darkCurrent: [Float]?, flat: [Float]?, width: Int, height: Int, hotSigma: Double, coldFraction: Double, cfa: Bool) {
+        self.width = width
+        self.height = height
+        isDefect = [Bool](repeating: false, count: width * height)
+        let step = cfa ? 2 : 1
+        if let dark = darkCurrent {
+            let local = Self.localMedian(dark, width: width, height: height, radius: 1, step: step)
+            let residual = zip(dark, local).map { $0 - $1 }
+            let stats = residual.withUnsafeBufferPointer { RobustStatistics.compute($0) }
+            let threshold = Float(stats.median + hotSigma * max(stats.sigmaMAD, 1e-9))
+            for i in 0..<residual.count where residual[i] > threshold { hot.append(i); isDefect[i] = true }
+        }
+        if let flat {
+            let local = Self.localMedian(flat, width: width, height: height, radius: 2, step: step)
+            var columnCold = [Int](repeating: 0, count: width)
+            for i in 0..<flat.count where local[i] > 0 && flat[i] < Float(coldFraction) * local[i] {
+                cold.append(i)
+                isDefect[i] = true
+                columnCold[i % width] += 1
+            }
+            deadColumns = (0..<width).filter { columnCold[$0] > height / 2 }
+        }
+    }
+
+    /// Median of each pixel's (2r+1)² − 1 neighbours `step` px apart, in parallel over rows.
+    static func localMedian(_ plane: [Float], width: Int, height: Int, radius: Int, step: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: plane.count)
+        result.withUnsafeMutableBufferPointer { output in plane.withUnsafeBufferPointer { source in
+            let shared = UnsafeSendable(output), input = UnsafeSendable(source)
+            Parallel.forEachChunk(count: height, minimumChunkSize: 8) { rows in
+                var neighbours = [Float]()
+                neighbours.reserveCapacity((2 * radius + 1) * (2 * radius + 1))
+                for y in rows {
+                    for x in 0..<width {
+                        neighbours.removeAll(keepingCapacity: true)
+                        for dy in -radius...radius { for dx in -radius...radius where dx != 0 || dy != 0 {
+                            let nx = x + dx * step, ny = y + dy * step
+                            if nx >= 0, ny >= 0, nx < width, ny < height, input.value[ny * width + nx].isFinite { neighbours.append(input.value[ny * width + nx]) }
+                        } }
+                        guard !neighbours.isEmpty else { shared.value[y * width + x] = input.value[y * width + x]; continue }
+                        neighbours.sort()
+                        shared.value[y * width + x] = neighbours[neighbours.count / 2]
+                    }
+                }
+            }
+        } }
+        return result
+    }
+
+    /// Replaces every defect of `plane` by the median of its nearest good same-colour neighbours.
+    public func repair(_ plane: inout [Float], cfa: Bool) {
+        let step = cfa ? 2 : 1
+        let original = plane
+        for index in 0..<isDefect.count where isDefect[index] {
+            let x = index % width, y = index / width
+            var values: [Float] = []
+            for radius in 1...3 where values.count < 3 {
+                for dy in -radius...radius { for dx in -radius...radius where max(abs(dx), abs(dy)) == radius {
+                    let nx = x + dx * step, ny = y + dy * step
+                    guard nx >= 0, ny >= 0, nx < width, ny < height, !isDefect[ny * width + nx] else { continue }
+                    let v = original[ny * width + nx]
+                    if v.isFinite { values.append(v) }
+                } }
+            }
+            guard !values.isEmpty else { continue }
+            values.sort()
+            plane[index] = values[values.count / 2]
+        }
+    }
+
+    public var count: Int { isDefect.filter { $0 }.count }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import LerarCore
+import LerarIO
+
+/// Calibrates lights: (light − B − k·(D − B)) / (F / mean F) + pedestal, with k = 1, the exposure ratio of a
+/// scaled dark, or the noise-minimising factor; invalid flat pixels are left uncorrected (and counted); optional
+/// cosmetic correction of hot, cold and dead pixels.
+public struct LightCalibrator: Sendable {
+    public struct Report: Sendable, Codable {
+        public var input: String, output: String
+        /// Dark factor per channel (1 when the dark has the light's exposure).
+        public var darkFactors: [Double]
+        public var pedestal: Double
+        public var invalidFlatPixels: Int
+        public var correctedPixels: Int
+        public var warnings: [String]
+
+        public init(input: String, output: String, darkFactors: [Double], pedestal: Double, invalidFlatPixels: Int, correctedPixels: Int, warnings: [String]) {
+            (self.input, self.output, self.darkFactors, self.pedestal) = (input, output, darkFactors, pedestal)
+            (self.invalidFlatPixels, self.correctedPixels, self.warnings) = (invalidFlatPixels, correctedPixels, warnings)
+        }
+    }
+
+    public let parameters: CalibrationParameters
+    let bias: Image?, dark: Image?, flat: Image?
+    /// Fixed dark factor (exposure ratio) when the dark is scaled and not optimised.
+    let darkScale: Double?
+    /// Dark current (dark − bias) when a bias is there, for scaling and optimisation.
+    let darkCurrent: Image?
+    let normalizedFlat: Image?
+    let invalidFlat: Int
+    let defects: DefectMap?
+    let optimizing: [[Int]]?
+    let cfa: Bool
+    public private(set) var warnings: [String] = []
+
+    public init(bias: Image?, dark: Image?, flat: Image?, darkScale: Double? = nil, cfa: Bool = false, parameters: CalibrationParameters) {
+        self.parameters = parameters
+        self.bias = bias
+        self.dark = dark
+        self.flat = flat
+        self.darkScale = darkScale
+        self.cfa = cfa
+        var warnings: [String] = []
+        if let dark, let bias {
+            var current = dark
+            current.withMutableSamples { d in bias.withSamples { b in for i in 0..<d.count { d[i] -= b[i % b.count] } } }
+            darkCurrent = current
+        } else {
+            darkCurrent = nil
+            if darkScale != nil { warnings.append("a scaled dark needs a master bias; the dark is used unscaled") }
+            if parameters.optimizeDark && dark != nil { warnings.append("dark optimization needs a master bias; the dark is used as it is") }
+        }
+        if let flat {
+            let (normalized, invalid) = Self.normalize(flat: flat, floor: parameters.flatFloor, cfa: cfa)
+            normalizedFlat = normalized
+            invalidFlat = invalid
+            if invalid > 0 { warnings.append("\(invalid) master-flat pixels are zero, negative or below \(parameters.flatFloor) of the mean: left without flat correction") }
+        } else {
+            normalizedFlat = nil
+            invalidFlat = 0
+        }
+        if parameters.cosmeticCorrection, let reference = dark ?? flat ?? bias {
+            let current = darkCurrent.map { Array($0.samples.prefix($0.pixelCount)) } ?? dark.map { Array($0.samples.prefix($0.pixelCount)) }
+            defects = DefectMap(darkCurrent: current, flat: flat.map { Array($0.samples.prefix($0.pixelCount)) }, width: reference.width,
+                                height: reference.height, hotSigma: parameters.hotSigma, coldFraction: parameters.coldFraction, cfa: cfa)
+        } else {
+            defects = nil
+        }
+        if parameters.optimizeDark, let current = darkCurrent {
+            optimizing = (0..<current.channelCount).map { c in
+                current.withChannel(c) { DarkOptimizer.optimizingPixels(darkCurrent: Array($0), low: parameters.darkOptimizationLow) ?? [] }
+            }
+            if optimizing?.contains(where: \.isEmpty) == true { warnings.append("too few hot-ish dark pixels to optimise the dark; factor 1 used") }
+        } else {
+            optimizing = nil
+        }
+        self.warnings = warnings
+    }
+
+    /// The flat divided by its trimmed mean (5 % cut at each end, per CFA colour for one-shot-colour flats).
+    static func normalize(flat: Image, floor: Double, cfa: Bool) -> (Image, Int) {
+        var normalized = flat
+        var invalid = 0
+        let width = flat.width
+        for channel in 0..<flat.channelCount {
+            normalized.withMutableChannel(channel) { plane in
+                let phases = cfa ? 4 : 1
+                for phase in 0..<phases {
+                    let indices = (0..<plane.count).filter { !cfa || ((($0 % width) & 1) + 2 * ((($0 / width) & 1))) == phase }
+                    var values = indices.map { plane[$0] }.filter(\.isFinite)
+                    values.sort()
+                    let cut = values.count / 20
+                    let kept = values[cut..<max(cut + 1, values.count - cut)]
+                    let mean = kept.reduce(0.0) { $0 + Double($1) } / Double(kept.count)
+                    for i in indices {
+                        let v = Double(plane[i]) / mean
+                        if !(v >= floor) || !v.isFinite { plane[i] = 1; invalid += 1 } else { plane[i] = Float(v) }
+                    }
+                }
+            }
+        }
+        return (normalized, invalid)
+    }
+
+    /// The calibrated light (Float32 samples) and what was done.
+    public func calibrate(_ light: Image) throws -> (Image, [Double]) {
+        for master in [bias, dark, flat].compactMap({ $0 }) where master.width != light.width || master.height != light.height {
+            throw CalibrationError.badOverrides(path: "light", reason: "light is \(light.width)×\(light.height), a master is \(master.width)×\(master.height)")
+        }
+        var out = light
+        var factors: [Double] = []
+        let pedestal = Float(parameters.pedestal / 65535)
+        for channel in 0..<light.channelCount {
+            let lightPlane = light.withChannel(channel) { Array($0) }
+            let biasPlane = bias.map { b in b.withChannel(min(channel, b.channelCount - 1)) { Array($0) } }
+            let currentPlane = darkCurrent.map { d in d.withChannel(min(channel, d.channelCount - 1)) { Array($0) } }
+            let darkPlane = dark.map { d in d.withChannel(min(channel, d.channelCount - 1)) { Array($0) } }
+            var k = 1.0
+            if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = currentPlane, let b = biasPlane {
+                let minusBias = zip(lightPlane, b).map { $0 - $1 }
+                k = DarkOptimizer.factor(lightMinusBias: minusBias, darkCurrent: current, pixels: pixels)
+            } else if let scale = darkScale, currentPlane != nil {
+                k = scale
+            }
+            factors.append(k)
+            let flatPlane = normalizedFlat.map { f in f.withChannel(min(channel, f.channelCount - 1)) { Array($0) } }
+            var result = [Float](repeating: 0, count: lightPlane.count)
+            let kf = Float(k)
+            for i in 0..<lightPlane.count {
+                var v = lightPlane[i]
+                if let current = currentPlane, let b = biasPlane { v -= b[i] + kf * current[i] }
+                else if let d = darkPlane { v -= d[i] }
+                else if let b = biasPlane { v -= b[i] }
+                if let f = flatPlane { v /= f[i] }
+                result[i] = v + pedestal
+            }
+            if let defects { defects.repair(&result, cfa: cfa) }
+            out.withMutableChannel(channel) { plane in for i in 0..<plane.count { plane[i] = result[i] } }
+        }
+        out.metadata.removeKeyword("PEDESTAL")
+        if parameters.pedestal != 0 {
+            out.metadata.setKeyword(.number("PEDESTAL", parameters.pedestal, comment: "Value in DN added to enforce positivity"))
+        }
+        out.sourceSampleFormat = .float32
+        return (out, factors)
+    }
+
+    /// Pixels the cosmetic correction replaces (0 without it).
+    public var defectCount: Int { defects?.count ?? 0 }
+    public var invalidFlatPixels: Int { invalidFlat }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import LerarCore
+import LerarIntegration
+import LerarIO
+
+/// Builds master bias, darks, dark-flats and flats for the groups of a link plan, with WBPP-like defaults
+/// (bias/darks: average, no normalization, winsorized sigma; flats: calibrated by their dark-flat or bias, then
+/// average with multiplicative normalization) and WBPP-like names (`masterDark_BIN-1_GAIN-100_EXPTIME-300s.xisf`).
+public struct MasterBuilder: Sendable {
+    public struct Built: Sendable, Codable {
+        public var group: String
+        public var path: String
+        public var frames: Int
+        public var rejection: String
+    }
+
+    public let plan: LinkPlan
+    public let outputFolder: String
+    public var overwrite = false
+    /// Override the WBPP-like defaults (nil keeps them).
+    public var biasDarkParameters = IntegrationParameters.biasOrDark, flatParameters = IntegrationParameters.flat
+
+    public init(plan: LinkPlan, outputFolder: String) {
+        self.plan = plan
+        self.outputFolder = outputFolder
+    }
+
+    /// File name of a group's master: the shortest WBPP-like name no other group of its type shares.
+    public static func masterName(_ group: FrameGroup, among groups: [FrameGroup]) -> String {
+        let others = groups.filter { $0.type == group.type && $0.id != group.id && !$0.isMaster }
+        for detail in 0...2 {
+            let mine = masterNameParts(group, detail)
+            if !others.contains(where: { masterNameParts($0, detail) == mine }) { return mine.joined(separator: "_") + ".xisf" }
+        }
+        return (masterNameParts(group, 2) + [LinkFormatting.safe(group.id)]).joined(separator: "_") + ".xisf"
+    }
+
+    /// Name parts with more detail as `detail` grows (0: binning, gain, exposure, filter; 1: + offset; 2: + temperature).
+    static func masterNameParts(_ group: FrameGroup, _ detail: Int) -> [String] {
+        var p = ["master" + (group.type == .darkFlat ? "DarkFlat" : group.type.rawValue.capitalized), "BIN-\(group.binning.split(separator: "x").first ?? "1")"]
+        if let gain = group.gain { p.append("GAIN-\(LinkFormatting.number(gain))") }
+        if detail >= 1, let offset = group.offset { p.append("OFFSET-\(LinkFormatting.number(offset))") }
+        if group.type != .bias, let exposure = group.exposure { p.append("EXPTIME-\(LinkFormatting.number(exposure))s") }
+        if group.type == .flat { p.append("FILTER-\(LinkFormatting.safe(group.filter ?? "NoFilter"))") }
+        if detail >= 2, let t = group.temperature { p.append("TEMP-\(LinkFormatting.number(t.rounded()))C") }
+        for (key, value) in group.groupingValues.sorted(by: { $0.key < $1.key }) { p.append("\(key)-\(LinkFormatting.safe(value))") }
+        return p
+    }
+
+    /// Builds every calibration master (existing masters are used as they are). Returns group id → master path.
+    public func build(progress: (@Sendable (String) -> Void)? = nil) throws -> [String: Built] {
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        var built: [String: Built] = [:]
+        let order: [FrameType] = [.bias, .dark, .darkFlat, .flat]
+        for type in order {
+            for group in plan.groups where group.type == type {
+                if group.isMaster {
+                    built[group.id] = Built(group: group.id, path: group.members[0], frames: 1, rejection: "existing master")
+                    continue
+                }
+                progress?("building master for \(group.id) (\(group.members.count) frames)")
+                let path = (outputFolder as NSString).appendingPathComponent(Self.masterName(group, among: plan.groups))
+                var parameters = type == .flat ? flatParameters : biasDarkParameters
+                if group.members.count < 3 { parameters.rejection = .none }
+                var inputs = group.members
+                var temporary: String?
+                if type == .flat {
+                    let calibration = plan.flats.first { $0.flatGroup == group.id }?.calibration
+                    if let id = calibration?.group, let master = built[id]?.path {
+                        let folder = (outputFolder as NSString).appendingPathComponent(".calibrated-flats-\(UUID().uuidString)")
+                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                        temporary = folder
+                        inputs = try calibrateFlats(group.members, subtracting: master, into: folder)
+                    }
+                }
+                defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+                let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs)
+                var image = result.image
+                setMasterKeywords(&image, group: group)
+                try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+                built[group.id] = Built(group: group.id, path: path, frames: group.members.count, rejection: result.rejection.rawValue)
+            }
+        }
+        return built
+    }
+
+    /// Subtracts a master (dark-flat, or bias) from each flat; the results are Float32 temporary files.
+    func calibrateFlats(_ flats: [String], subtracting masterPath: String, into folder: String) throws -> [String] {
+        let master = try ImageFile.read(masterPath)
+        return try flats.enumerated().map { index, path in
+            var flat = try ImageFile.read(path)
+            guard flat.width == master.width, flat.height == master.height else {
+                throw CalibrationError.badOverrides(path: path, reason: "flat size differs from its master \(masterPath)")
+            }
+            flat.withMutableSamples { samples in
+                master.withSamples { m in for i in 0..<samples.count { samples[i] -= m[i % m.count] } }
+            }
+            let out = (folder as NSString).appendingPathComponent(String(format: "flat_%05d.xisf", index))
+            try ImageFile.write(flat, to: out, options: ImageWriteOptions(sampleFormat: .float32))
+            return out
+        }
+    }
+
+    func setMasterKeywords(_ image: inout Image, group: FrameGroup) {
+        let (imageType, xisfType): (String, String) = switch group.type {
+        case .bias: ("Master Bias", "MasterBias")
+        case .dark: ("Master Dark", "MasterDark")
+        case .darkFlat: ("Master Dark Flat", "MasterDark")
+        case .flat: ("Master Flat", "MasterFlat")
+        case .light: ("Master Light", "MasterLight")
+        }
+        image.metadata.setKeyword(.string("IMAGETYP", imageType, comment: "Type of image"))
+        image.metadata.imageType = xisfType
+        if let exposure = group.exposure { image.metadata.setKeyword(.number("EXPTIME", exposure, comment: "[s] Exposure of each integrated frame")) }
+        image.metadata.addHistory("\(LerarVersion.application) master of group \(group.id)")
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import LerarCore
+import LerarIO
+
+/// Calibrates the lights of a link plan: builds the masters it needs (into `master/`), then writes `_c` (or
+/// `_c_cc` with cosmetic correction) Float32 frames into `calibrated/`. Light groups with a missing link are
+/// skipped with the reason.
+public struct SessionCalibrator: Sendable {
+    public struct Outcome: Sendable, Codable {
+        public var masters: [String: MasterBuilder.Built]
+        public var calibrated: [LightCalibrator.Report]
+        /// Light groups or files left out, with why.
+        public var skipped: [SkippedFile]
+    }
+
+    public let plan: LinkPlan
+    public let outputFolder: String
+    public let parameters: CalibrationParameters
+    public var overwrite = false
+
+    public init(plan: LinkPlan, outputFolder: String, parameters: CalibrationParameters) {
+        self.plan = plan
+        self.outputFolder = outputFolder
+        self.parameters = parameters
+    }
+
+    /// Output name of a calibrated frame: `<stem>_c.xisf`, `<stem>_c_cc.xisf` with cosmetic correction.
+    public static func outputName(for path: String, cosmetic: Bool, extension ext: String) -> String {
+        URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + (cosmetic ? "_c_cc." : "_c.") + ext
+    }
+
+    public func run(only lights: Set<String>? = nil, progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Outcome {
+        var builder = MasterBuilder(plan: plan, outputFolder: (outputFolder as NSString).appendingPathComponent("master"))
+        builder.overwrite = overwrite
+        let masters = try builder.build { progress?($0, 0, 0) }
+        let folder = (outputFolder as NSString).appendingPathComponent("calibrated")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var reports: [LightCalibrator.Report] = [], skipped: [SkippedFile] = []
+        let total = plan.lights.reduce(0) { $0 + (plan.group($1.lightGroup)?.members.count ?? 0) }
+        var done = 0
+        for links in plan.lights {
+            guard let group = plan.group(links.lightGroup) else { continue }
+            let members = group.members.filter { lights?.contains($0) ?? true }
+            guard !members.isEmpty else { continue }
+            guard links.fullyLinked else {
+                let missing = links.decisions.filter { $0.status == .missing }.map { "\($0.role.label): \($0.reason)" }
+                skipped.append(contentsOf: members.map { SkippedFile(path: $0, reason: "not calibrated: missing \(missing.joined(separator: "; "))") })
+                continue
+            }
+            let needBias = links.dark.darkScale != nil || parameters.optimizeDark || links.dark.group == nil
+            func load(_ decision: LinkDecision?) throws -> Image? {
+                guard let id = decision?.group, decision?.status != .missing, let path = masters[id]?.path else { return nil }
+                return try ImageFile.read(path)
+            }
+            let calibrator = LightCalibrator(bias: needBias ? try load(links.bias) : nil, dark: try load(links.dark), flat: try load(links.flat),
+                                             darkScale: links.dark.darkScale, cfa: group.bayerPattern != nil, parameters: parameters)
+            let description = [links.bias, links.dark, links.flat].compactMap { d in d.group.flatMap { masters[$0] }.map { "\(d.role.label)=\(URL(fileURLWithPath: $0.path).lastPathComponent)" } }.joined(separator: " ")
+            for path in members {
+                var (image, factors) = try calibrator.calibrate(try ImageFile.read(path))
+                image.metadata.addHistory("\(LerarVersion.application) calibrate: \(description) k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(LinkFormatting.number(parameters.pedestal))" + (parameters.cosmeticCorrection ? " cosmetic=\(calibrator.defectCount)" : ""))
+                let output = (folder as NSString).appendingPathComponent(Self.outputName(for: path, cosmetic: parameters.cosmeticCorrection, extension: parameters.outputExtension))
+                try ImageFile.write(image, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+                reports.append(LightCalibrator.Report(input: path, output: output, darkFactors: factors, pedestal: parameters.pedestal,
+                                                      invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount,
+                                                      warnings: calibrator.warnings))
+                done += 1
+                progress?("calibrating lights", done, total)
+            }
+        }
+        return Outcome(masters: masters, calibrated: reports, skipped: skipped)
+    }
+}

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import LerarCalibration
+import LerarCore
+import LerarIO
+
+struct MastersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "masters",
+        abstract: "Build master bias, darks, dark-flats and flats for every group `lerar link` forms.",
+        discussion: """
+        Bias and darks: average, no normalization, winsorized sigma clipping. Flats: each frame calibrated by its
+        dark-flat (else the bias), then average with multiplicative normalization and winsorized sigma clipping.
+        Names as WBPP: masterDark_BIN-1_GAIN-100_EXPTIME-300s.xisf. masters.json lists group → file.
+        """
+    )
+
+    @Argument(help: "Folders (or files) to scan.", completion: .directory)
+    var roots: [String]
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String
+
+    @Option(parsing: .upToNextOption, help: "Extra grouping keywords (as for link).")
+    var groupBy: [String] = []
+
+    @Option(help: "Temperatures within this many °C match.")
+    var tempTolerance = 2.0
+
+    @Flag(help: "Replace existing masters.")
+    var overwrite = false
+
+    func run() throws {
+        do {
+            let plan = try LinkPlan.make(roots: roots, rules: LinkRules(temperatureTolerance: tempTolerance, groupBy: groupBy))
+            var builder = MasterBuilder(plan: plan, outputFolder: output)
+            builder.overwrite = overwrite
+            let built = try builder.build { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            try LerarIOAtomic.write(try Self.json(built), to: (output as NSString).appendingPathComponent("masters.json"))
+            for entry in built.values.sorted(by: { $0.path < $1.path }) {
+                print("\(entry.path)  (\(entry.frames) frames, rejection \(entry.rejection))")
+            }
+        } catch {
+            Terminal.error(Terminal.describe(error))
+            throw ExitCode.failure
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+struct CalibrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calibrate",
+        abstract: "Calibrate lights: (light − bias − k·(dark − bias)) / (flat / mean flat) + pedestal.",
+        discussion: """
+        With --link PLAN.json (from `lerar link --json`) the masters are built into OUTDIR/master and every linked
+        light group is calibrated into OUTDIR/calibrated; groups with a missing link are skipped with the reason.
+        Otherwise give the masters with --bias/--dark/--flat. k is 1, the exposure ratio for a longer dark (with a
+        bias), or the noise-minimising factor with --optimize-dark. Outputs are Float32 `_c` (`_c_cc` with
+        --cosmetic); --pedestal is recorded as PEDESTAL.
+        """
+    )
+
+    @Argument(help: "Lights (all lights of the plan when --link is given and none are named).", completion: .file())
+    var lights: [String] = []
+
+    @Option(help: "Link plan (JSON from `lerar link --json`).", completion: .file(extensions: ["json"]))
+    var link: String?
+
+    @Option(help: "Master bias.") var bias: String?
+    @Option(help: "Master dark.") var dark: String?
+    @Option(help: "Master flat.") var flat: String?
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String
+
+    @Option(help: "Pedestal added to the results, ADU (e.g. 100).")
+    var pedestal = 0.0
+
+    @Flag(help: "Scale the dark to minimise noise (needs a bias).")
+    var optimizeDark = false
+
+    @Flag(help: "Replace hot pixels (from the master dark) and cold pixels and dead columns (from the master flat).")
+    var cosmetic = false
+
+    @Option(help: "Output format: xisf or fits.")
+    var format = "xisf"
+
+    @Flag(help: "Replace existing outputs.")
+    var overwrite = false
+
+    @Flag(help: "Print a JSON report.")
+    var json = false
+
+    func validate() throws {
+        guard link != nil || !lights.isEmpty else { throw ValidationError("give lights, or a plan with --link") }
+        guard link == nil || (bias == nil && dark == nil && flat == nil) else { throw ValidationError("--link and --bias/--dark/--flat exclude each other") }
+        guard ["xisf", "fits"].contains(format) else { throw ValidationError("--format is xisf or fits") }
+    }
+
+    func run() throws {
+        var parameters = CalibrationParameters()
+        parameters.pedestal = pedestal
+        parameters.optimizeDark = optimizeDark
+        parameters.cosmeticCorrection = cosmetic
+        parameters.outputExtension = format
+        let progress = ProgressReporter("calibrating")
+        do {
+            if let link {
+                guard let data = FileManager.default.contents(atPath: link) else { throw CalibrationError.missingInput(link) }
+                let plan = try JSONDecoder().decode(LinkPlan.self, from: data)
+                guard plan.schema == "lerar.link", plan.schemaVersion <= 1 else {
+                    throw CalibrationError.badOverrides(path: link, reason: "plan schema \(plan.schema) v\(plan.schemaVersion) is not supported")
+                }
+                var calibrator = SessionCalibrator(plan: plan, outputFolder: output, parameters: parameters)
+                calibrator.overwrite = overwrite
+                let outcome = try calibrator.run(only: lights.isEmpty ? nil : Set(lights)) { label, done, total in
+                    if total > 0 { progress.update(done, of: total) } else { FileHandle.standardError.write(Data((label + "\n").utf8)) }
+                }
+                try report(outcome.calibrated, skipped: outcome.skipped)
+                if !outcome.skipped.isEmpty { throw ExitCode(2) }
+            } else {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                let masters = (try bias.map(ImageFile.read), try dark.map(ImageFile.read), try flat.map(ImageFile.read))
+                var reports: [LightCalibrator.Report] = []
+                for (index, path) in lights.enumerated() {
+                    let light = try ImageFile.read(path)
+                    var scale: Double?
+                    if let d = masters.1, let lightExposure = light.metadata.acquisition.exposure, let darkExposure = d.metadata.acquisition.exposure,
+                       abs(lightExposure - darkExposure) > 0.01 * max(lightExposure, darkExposure) {
+                        scale = lightExposure / darkExposure
+                    }
+                    let calibrator = LightCalibrator(bias: masters.0, dark: masters.1, flat: masters.2, darkScale: scale,
+                                                     cfa: light.metadata.acquisition.bayerPattern != nil, parameters: parameters)
+                    var (image, factors) = try calibrator.calibrate(light)
+                    image.metadata.addHistory("\(LerarVersion.application) calibrate: k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(pedestal)")
+                    let out = (output as NSString).appendingPathComponent(SessionCalibrator.outputName(for: path, cosmetic: cosmetic, extension: format))
+                    try ImageFile.write(image, to: out, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+                    reports.append(LightCalibrator.Report(input: path, output: out, darkFactors: factors, pedestal: pedestal,
+                                                          invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings))
+                    progress.update(index + 1, of: lights.count)
+                }
+                try report(reports, skipped: [])
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            Terminal.error(Terminal.describe(error))
+            throw ExitCode.failure
+        }
+    }
+
+    func report(_ reports: [LightCalibrator.Report], skipped: [SkippedFile]) throws {
+        if json {
+            struct Document: Encodable { let schema = "lerar.calibration", schemaVersion = 1; let calibrated: [LightCalibrator.Report]; let skipped: [SkippedFile] }
+            try Terminal.printJSON(Document(calibrated: reports, skipped: skipped))
+            return
+        }
+        for r in reports {
+            print("\(r.output)  k=\(r.darkFactors.map { String(format: "%.4f", $0) }.joined(separator: ","))" + (r.correctedPixels > 0 ? "  cosmetic \(r.correctedPixels) px" : ""))
+        }
+        for warning in Set(reports.flatMap(\.warnings)).sorted() { Terminal.error("warning: \(warning)") }
+        for file in skipped { Terminal.error("skipped \(file.path): \(file.reason)") }
+    }
+}
