@@ -13,16 +13,30 @@ public enum DarkOptimizer {
         return pixels.count >= 16 ? pixels : nil
     }
 
-    /// k ≥ 0 minimising the standard deviation of `lightMinusBias − k·darkCurrent` over `pixels`.
-    public static func factor(lightMinusBias: [Float], darkCurrent: [Float], pixels: [Int]) -> Double {
+    /// k ≥ 0 minimising the standard deviation of `lightMinusBias − k·darkCurrent` over `pixels`. Both are taken
+    /// relative to the median of each pixel's 8 neighbours first: smooth sky and vignetting would otherwise
+    /// correlate with smooth dark signal (amp glow) and bias k; hot pixels are what carries the dark's scale.
+    public static func factor(lightMinusBias: [Float], darkCurrent: [Float], pixels: [Int], width: Int) -> Double {
+        let height = lightMinusBias.count / width
+        func local(_ plane: [Float], _ i: Int) -> Double {
+            let x = i % width, y = i / width
+            var neighbours: [Float] = []
+            for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
+                let nx = x + dx, ny = y + dy
+                if nx >= 0, ny >= 0, nx < width, ny < height { neighbours.append(plane[ny * width + nx]) }
+            } }
+            neighbours.sort()
+            return Double(plane[i]) - Double(neighbours[neighbours.count / 2])
+        }
+        let light = pixels.map { local(lightMinusBias, $0) }, dark = pixels.map { local(darkCurrent, $0) }
         func noise(_ k: Double) -> Double {
             var sum = 0.0, squares = 0.0
-            for i in pixels {
-                let v = Double(lightMinusBias[i]) - k * Double(darkCurrent[i])
+            for j in 0..<light.count {
+                let v = light[j] - k * dark[j]
                 sum += v; squares += v * v
             }
-            let mean = sum / Double(pixels.count)
-            return squares / Double(pixels.count) - mean * mean
+            let mean = sum / Double(light.count)
+            return squares / Double(light.count) - mean * mean
         }
         // The variance is a parabola in k; golden-section over a bracket wide enough for any sane temperature change.
         var a = 0.0, b = 8.0

@@ -119,7 +119,7 @@ public struct LightCalibrator: Sendable {
             var k = 1.0
             if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = currentPlane, let b = biasPlane {
                 let minusBias = zip(lightPlane, b).map { $0 - $1 }
-                k = DarkOptimizer.factor(lightMinusBias: minusBias, darkCurrent: current, pixels: pixels)
+                k = DarkOptimizer.factor(lightMinusBias: minusBias, darkCurrent: current, pixels: pixels, width: light.width)
             } else if let scale = darkScale, currentPlane != nil {
                 k = scale
             }
