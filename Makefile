@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test demo bench clean
+.PHONY: deps deps-test build release test demo bench bench-siril clean
 
 deps:
 	@scripts/install-deps.sh
@@ -23,7 +23,13 @@ demo: release
 	@scripts/demo.sh
 
 bench: release
+	@scripts/install-deps.sh --bench
 	@scripts/bench.sh
+	@scripts/bench-integration.sh
+
+bench-siril: release
+	@scripts/install-deps.sh --siril
+	@SIRIL=1 scripts/bench-integration.sh
 
 clean:
 	rm -rf .build demo-output bench-output

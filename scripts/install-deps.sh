@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lerar needs on Debian/Ubuntu: the C libraries, and with --test also what the tests use
-# (headless Chromium for the HTML checks; astropy and xisf from PyPI for the interop checks).
+# (headless Chromium for the HTML checks; astropy and xisf from PyPI for the interop checks), and with --siril
+# what `make bench-siril` needs (Siril, GNU time, bc).
 # Installs only what is missing; as root or through sudo, otherwise prints the command.
 set -euo pipefail
 
@@ -9,6 +10,12 @@ PY_PACKAGES=(numpy astropy xisf)
 
 if [ "${1:-}" = "--test" ]; then
     APT_PACKAGES+=(chromium)
+fi
+if [ "${1:-}" = "--bench" ]; then
+    APT_PACKAGES+=(time bc)
+fi
+if [ "${1:-}" = "--siril" ]; then
+    APT_PACKAGES+=(siril time bc)
 fi
 
 missing=()

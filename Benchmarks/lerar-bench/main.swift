@@ -7,6 +7,11 @@ import LerarSimulator
 // next to `cp` of the same file as the practical limit. Warm page cache for every case; best and median of N runs.
 
 let arguments = CommandLine.arguments
+if arguments.count > 1 && arguments[1] == "stack-frames" {
+    // lerar-bench stack-frames DIR COUNT SIZE: frames for the integration benchmark (shared with Siril's run).
+    try writeStackFrames(folder: arguments[2], count: Int(arguments[3]) ?? 24, size: Int(arguments[4]) ?? 4096)
+    exit(0)
+}
 let folder = arguments.count > 1 ? arguments[1] : "bench-output"
 let size = arguments.count > 2 ? Int(arguments[2]) ?? 4096 : 4096
 let repeats = arguments.count > 3 ? Int(arguments[3]) ?? 7 : 7
