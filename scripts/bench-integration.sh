@@ -6,10 +6,12 @@ set -euo pipefail
 COUNT=${BENCH_FRAMES:-24}
 SIZE=${BENCH_SIZE:-4096}
 DIR=${BENCH_DIR:-bench-output/stack}
-mkdir -p "$DIR"
-if [ ! -f "$DIR/frame_$(printf %04d "$COUNT").fit" ]; then
-    echo "writing $COUNT frames of ${SIZE}×${SIZE} to $DIR…"
-    .build/release/lerar-bench stack-frames "$DIR" "$COUNT" "$SIZE"
+mkdir -p "$DIR/frames"
+DIR=$(cd "$DIR" && pwd)
+FRAMES=$DIR/frames
+if [ ! -f "$FRAMES/frame_$(printf %04d "$COUNT").fit" ]; then
+    echo "writing $COUNT frames of ${SIZE}×${SIZE} to $FRAMES…"
+    .build/release/lerar-bench stack-frames "$FRAMES" "$COUNT" "$SIZE"
 fi
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 measure() { # label, command...
@@ -20,14 +22,14 @@ measure() { # label, command...
     printf '%-8s wall %6.2f s   peak RSS %7.0f MB\n' "$label" "$seconds" "$(echo "$kilobytes / 1024" | bc -l)"
     echo "$seconds $kilobytes"
 }
-frames=("$DIR"/frame_*.fit)
+frames=("$FRAMES"/frame_*.fit)
 lerar_result=$(measure lerar .build/release/lerar integrate "${frames[@]}" -o "$DIR/lerar_result.fits" --normalization none \
     --rejection winsorized --sigma 4 3 --overwrite | tee /dev/stderr | tail -1)
 if [ "${SIRIL:-0}" = 1 ]; then
     command -v siril-cli >/dev/null || { echo "siril-cli not found (make bench-siril installs it)" >&2; exit 1; }
-    rm -f "$DIR"/siril_* "$DIR"/*.seq "$DIR"/siril_result.fit
-    printf 'requires 1.0.0\nlink siril_\nstack siril_ rej w 4 3 -nonorm -out=siril_result\n' > "$DIR/siril.ssf"
-    siril_result=$(measure siril siril-cli -d "$DIR" -s "$DIR/siril.ssf" | tee /dev/stderr | tail -1)
+    rm -f "$FRAMES"/siril_* "$FRAMES"/*.seq
+    printf 'requires 1.0.0\nlink siril_\nstack siril_ rej w 4 3 -nonorm -out=../siril_result\n' > "$DIR/siril.ssf"
+    siril_result=$(measure siril siril-cli -d "$FRAMES" -s "$DIR/siril.ssf" | tee /dev/stderr | tail -1)
     read -r ls lk <<< "$lerar_result"
     read -r ss sk <<< "$siril_result"
     printf 'ratio    Siril/Lerar wall %.2f×   peak RSS Lerar/Siril %.2f×\n' "$(echo "$ss / $ls" | bc -l)" "$(echo "$lk / $sk" | bc -l)"

@@ -177,3 +177,48 @@ final class Scratch {
         #expect(wbpp.status == 0 && wbpp.output.contains("OBJECT-M31"))
     }
 }
+
+@Suite struct CalibrationCLITests {
+    @Test func mastersCalibrateAndIntegrateFromTheCommandLine() throws {
+        let scratch = Scratch()
+        #expect(try CLIRun.run(["simulate", "--out", "night", "--size", "128", "128", "--lights", "4"], in: scratch.path).status == 0)
+        let masters = try CLIRun.run(["masters", "night", "-o", "masters"], in: scratch.path)
+        #expect(masters.status == 0, "\(masters.error)")
+        #expect(masters.output.contains("masterDark_BIN-1_GAIN-100_EXPTIME-300s.xisf") && masters.output.contains("masterFlat_BIN-1_GAIN-100_EXPTIME-1s_FILTER-L.xisf"))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("masters/masters.json")))) as? [String: Any])
+        #expect(manifest.count == 6) // bias, 2 darks, dark-flat, flat … and the 600 s dark
+        
+        let link = try CLIRun.run(["link", "night", "--json"], in: scratch.path)
+        try Data(link.output.utf8).write(to: URL(fileURLWithPath: scratch.file("plan.json")))
+        let calibrate = try CLIRun.run(["calibrate", "--link", "plan.json", "-o", "out", "--pedestal", "100", "--cosmetic"], in: scratch.path)
+        #expect(calibrate.status == 0, "\(calibrate.error)")
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: scratch.file("out/calibrated")).sorted()
+        #expect(outputs == (1...4).map { String(format: "M31_LIGHT_L_300.00s_-10.0C_%04d_c_cc.xisf", $0) })
+        let calibrated = try ImageFile.read(scratch.file("out/calibrated/" + outputs[0]))
+        #expect(calibrated.metadata.keyword("PEDESTAL")?.doubleValue == 100 && calibrated.sourceSampleFormat == .float32)
+        #expect(calibrated.metadata.keywords.contains { $0.name == "HISTORY" && $0.comment.contains("calibrate: dark=masterDark") })
+
+        let integrate = try CLIRun.run(["integrate"] + outputs.map { "out/calibrated/" + $0 } + ["-o", "stack.xisf", "--rejection", "sigma", "--sigma", "3", "2.5", "--rejection-maps", "--weights", "noise", "--json"], in: scratch.path)
+        #expect(integrate.status == 0, "\(integrate.error)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(integrate.output.utf8)) as? [String: Any])
+        #expect(summary["rejection"] as? String == "sigma" && (summary["frames"] as? [[String: Any]])?.count == 4)
+        for file in ["stack.xisf", "stack_rejection_low.xisf", "stack_rejection_high.xisf"] { #expect(FileManager.default.fileExists(atPath: scratch.file(file)), "\(file)") }
+        let stack = try ImageFile.read(scratch.file("stack.xisf"))
+        #expect(stack.metadata.keyword("NCOMBINE")?.intValue == 4)
+        #expect(stack.metadata.keywords.contains { $0.name == "HISTORY" && $0.comment.contains("rejection=sigma sigma=3.0/2.5") })
+        #expect(stack.metadata.keyword("PEDESTAL") == nil, "integration removes the pedestal")
+
+        // Explicit masters; a broken plan skips its lights and says why.
+        let light = "night/lights/L/M31_LIGHT_L_300.00s_-10.0C_0001.fits"
+        let explicit = try CLIRun.run(["calibrate", light, "--dark", "masters/masterDark_BIN-1_GAIN-100_EXPTIME-300s.xisf", "--flat",
+                                       "masters/masterFlat_BIN-1_GAIN-100_EXPTIME-1s_FILTER-L.xisf", "-o", "single", "--format", "fits"], in: scratch.path)
+        #expect(explicit.status == 0 && FileManager.default.fileExists(atPath: scratch.file("single/M31_LIGHT_L_300.00s_-10.0C_0001_c.fits")))
+        try FileManager.default.removeItem(atPath: scratch.file("night/flats"))
+        let brokenLink = try CLIRun.run(["link", "night", "--json", "--allow-missing"], in: scratch.path)
+        try Data(brokenLink.output.utf8).write(to: URL(fileURLWithPath: scratch.file("broken.json")))
+        let broken = try CLIRun.run(["calibrate", "--link", "broken.json", "-o", "out2"], in: scratch.path)
+        #expect(broken.status == 2 && broken.error.contains("not calibrated: missing flat"))
+        let bad = try CLIRun.run(["integrate", "nothing.fits", "-o", "x.xisf"], in: scratch.path)
+        #expect(bad.status == 1 && bad.error.contains("nothing.fits"))
+    }
+}
