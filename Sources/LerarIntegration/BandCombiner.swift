@@ -20,25 +20,32 @@ struct BandContext: Sendable {
         Parallel.forEachChunk(count: bandSize, minimumChunkSize: 4096) { pixels in
             let (band, output, low, high) = shared.value
             let values = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            let frames = UnsafeMutablePointer<Int32>.allocate(capacity: count)
+            let normalized = UnsafeMutablePointer<Float>.allocate(capacity: count)
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * count + 2)
-            defer { values.deallocate(); frames.deallocate(); scratch.deallocate() }
-            var lowCounts = [Int](repeating: 0, count: count), highCounts = lowCounts, rangeCounts = lowCounts
+            let counters = UnsafeMutablePointer<Int>.allocate(capacity: 3 * count)
+            counters.initialize(repeating: 0, count: 3 * count)
+            let lowCounts = counters, highCounts = counters + count, rangeCounts = counters + 2 * count
+            defer { values.deallocate(); normalized.deallocate(); scratch.deallocate(); counters.deallocate() }
             let p = parameters, combination = p.combination
+            let uniformWeights = weights.allSatisfy { $0 == weights[0] }
+            let weight = UnsafeMutablePointer<Double>.allocate(capacity: count)
+            weight.initialize(from: weights, count: count)
+            defer { weight.deallocate() }
             for pixel in pixels {
                 var n = 0
                 for i in 0..<count {
                     let raw = band[i * bandSize + pixel]
                     if !raw.isFinite || (p.rangeClipLow && raw <= p.rangeLow) || (p.rangeClipHigh && raw >= p.rangeHigh) {
+                        normalized[i] = .nan
                         rangeCounts[i] += 1
                         continue
                     }
                     let value = raw * scale[i * channels + channel] + offset[i * channels + channel]
+                    normalized[i] = value
                     // Insertion into the sorted run (stacks are small: tens to hundreds of samples).
                     var j = n
-                    while j > 0 && values[j - 1] > value { values[j] = values[j - 1]; frames[j] = frames[j - 1]; j -= 1 }
+                    while j > 0 && values[j - 1] > value { values[j] = values[j - 1]; j -= 1 }
                     values[j] = value
-                    frames[j] = Int32(i)
                     n += 1
                 }
                 guard n > 0 else {
@@ -48,14 +55,39 @@ struct BandContext: Sendable {
                     continue
                 }
                 let kept = rejection.reject(values, n, scratch: scratch)
-                for j in 0..<kept.lowerBound { lowCounts[Int(frames[j])] += 1 }
-                for j in kept.upperBound..<n { highCounts[Int(frames[j])] += 1 }
-                low?[pixel] = Float(kept.lowerBound) / Float(count)
-                high?[pixel] = Float(n - kept.upperBound) / Float(count)
+                let lowRejected = kept.lowerBound, highRejected = n - kept.upperBound
+                low?[pixel] = Float(lowRejected) / Float(count)
+                high?[pixel] = Float(highRejected) / Float(count)
+                // Attribute rejections to frames by value; among equal values at a boundary, the first frames are
+                // the ones rejected (the sorted order of ties is arbitrary anyway).
+                let lowest = values[kept.lowerBound], highest = values[kept.upperBound - 1]
+                var lowTies = 0, highTies = 0
+                for j in 0..<kept.lowerBound where values[j] == lowest { lowTies += 1 }
+                for j in kept.upperBound..<n where values[j] == highest { highTies += 1 }
+                var sum = 0.0, weightSum = 0.0
+                if lowRejected > 0 || highRejected > 0 || (combination == .average && !uniformWeights) {
+                    for i in 0..<count {
+                        let v = normalized[i]
+                        guard v == v else { continue }
+                        if v < lowest || (v == lowest && lowTies > 0) {
+                            if v == lowest { lowTies -= 1 }
+                            lowCounts[i] += 1
+                            continue
+                        }
+                        if v > highest || (v == highest && highTies > 0) {
+                            if v == highest { highTies -= 1 }
+                            highCounts[i] += 1
+                            continue
+                        }
+                        let w = weight[i]
+                        sum += w * Double(v); weightSum += w
+                    }
+                } else {
+                    for j in kept { sum += Double(values[j]) }
+                    weightSum = Double(kept.count)
+                }
                 switch combination {
                 case .average:
-                    var sum = 0.0, weightSum = 0.0
-                    for j in kept { let w = weights[Int(frames[j])]; sum += w * Double(values[j]); weightSum += w }
                     if weightSum > 0 {
                         output[pixel] = Float(sum / weightSum)
                     } else {
@@ -68,7 +100,8 @@ struct BandContext: Sendable {
                 case .maximum: output[pixel] = values[kept.upperBound - 1]
                 }
             }
-            tallies.add(low: lowCounts, high: highCounts, range: rangeCounts)
+            tallies.add(low: Array(UnsafeBufferPointer(start: lowCounts, count: count)), high: Array(UnsafeBufferPointer(start: highCounts, count: count)),
+                        range: Array(UnsafeBufferPointer(start: rangeCounts, count: count)))
         }
     }
 }

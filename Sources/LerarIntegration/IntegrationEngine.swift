@@ -80,7 +80,10 @@ public struct IntegrationEngine: Sendable {
         var output = Image(width: width, height: height, colorSpace: first.colorSpace, metadata: first.metadata)
         var lowMap = parameters.rejectionMaps ? Image(width: width, height: height, colorSpace: first.colorSpace) : nil
         var highMap = lowMap
-        var band = [Float](repeating: 0, count: count * bandRows * width)
+        // Uninitialised: every sample of a band is read from the files before use (a zero fill of a large band costs
+        // as much as reading it).
+        let band = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * bandRows * width)
+        defer { band.deallocate() }
         let tallies = RejectionTallies(frames: count)
         let totalBands = channels * ((height + bandRows - 1) / bandRows)
         var bandsDone = 0
@@ -90,18 +93,17 @@ public struct IntegrationEngine: Sendable {
                 let rows = y0..<min(height, y0 + bandRows)
                 let bandSize = rows.count * width
                 let errors = FirstError()
-                try band.withUnsafeMutableBufferPointer { buffer in
-                    let shared = UnsafeSendable(buffer)
-                    Parallel.forEach(iterations: count) { index in
-                        let slice = UnsafeMutableBufferPointer(rebasing: shared.value[(index * bandSize)..<((index + 1) * bandSize)])
-                        do { try readers[index].read(rows: rows, channel: channel, into: slice) } catch { errors.record(error) }
-                    }
-                    if let error = errors.first { throw error }
+                let shared = UnsafeSendable(band)
+                Parallel.forEach(iterations: count) { index in
+                    let slice = UnsafeMutableBufferPointer(rebasing: shared.value[(index * bandSize)..<((index + 1) * bandSize)])
+                    do { try readers[index].read(rows: rows, channel: channel, into: slice) } catch { errors.record(error) }
                 }
+                if let error = errors.first { throw error }
                 let context = BandContext(width: width, rows: rows, channel: channel, channels: channels, count: count,
                                           scale: scale, offset: offset, weights: weights.map { $0[channel] }, parameters: parameters,
                                           rejection: rejection, tallies: tallies)
-                band.withUnsafeBufferPointer { input in
+                do {
+                    let input = UnsafeBufferPointer(band)
                     output.withMutableChannel(channel) { out in
                         let low = lowMap.map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: bandSize) }
                         let high = highMap.map { _ in UnsafeMutableBufferPointer<Float>.allocate(capacity: bandSize) }
