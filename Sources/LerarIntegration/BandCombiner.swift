@@ -12,6 +12,7 @@ struct BandContext: Sendable {
     let parameters: IntegrationParameters
     let rejection: StackRejection
     let tallies: RejectionTallies
+    let network: SortingNetwork
 
     func combine(band: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
                  low: UnsafeMutableBufferPointer<Float>?, high: UnsafeMutableBufferPointer<Float>?) {
@@ -37,17 +38,16 @@ struct BandContext: Sendable {
                     let raw = band[i * bandSize + pixel]
                     if !raw.isFinite || (p.rangeClipLow && raw <= p.rangeLow) || (p.rangeClipHigh && raw >= p.rangeHigh) {
                         normalized[i] = .nan
+                        values[i] = .infinity
                         rangeCounts[i] += 1
                         continue
                     }
                     let value = raw * scale[i * channels + channel] + offset[i * channels + channel]
                     normalized[i] = value
-                    // Insertion into the sorted run (stacks are small: tens to hundreds of samples).
-                    var j = n
-                    while j > 0 && values[j - 1] > value { values[j] = values[j - 1]; j -= 1 }
-                    values[j] = value
+                    values[i] = value
                     n += 1
                 }
+                network.sort(values) // missing samples (+∞) end up past the first n
                 guard n > 0 else {
                     output[pixel] = .nan // no frame has data here
                     low?[pixel] = 0

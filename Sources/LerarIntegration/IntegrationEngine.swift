@@ -85,6 +85,7 @@ public struct IntegrationEngine: Sendable {
         let band = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * bandRows * width)
         defer { band.deallocate() }
         let tallies = RejectionTallies(frames: count)
+        let network = SortingNetwork(size: count)
         let totalBands = channels * ((height + bandRows - 1) / bandRows)
         var bandsDone = 0
         for channel in 0..<channels {
@@ -101,7 +102,7 @@ public struct IntegrationEngine: Sendable {
                 if let error = errors.first { throw error }
                 let context = BandContext(width: width, rows: rows, channel: channel, channels: channels, count: count,
                                           scale: scale, offset: offset, weights: weights.map { $0[channel] }, parameters: parameters,
-                                          rejection: rejection, tallies: tallies)
+                                          rejection: rejection, tallies: tallies, network: network)
                 do {
                     let input = UnsafeBufferPointer(band)
                     output.withMutableChannel(channel) { out in

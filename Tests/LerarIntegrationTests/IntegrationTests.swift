@@ -198,3 +198,22 @@ func noise(_ frame: Int, _ pixel: Int) -> Float {
         #expect(throws: IntegrationError.tooFewFrames(0)) { try IntegrationEngine(parameters: IntegrationParameters()).integrate(paths: []) }
     }
 }
+
+@Suite struct SortingNetworkTests {
+    @Test func sortsEveryStackSizeLikeSort() {
+        var state: UInt64 = 99
+        for size in 1...70 {
+            let network = SortingNetwork(size: size)
+            for trial in 0..<20 {
+                var values = (0..<size).map { _ -> Float in
+                    state = state &* 6364136223846793005 &+ 1442695040888963407
+                    return trial % 3 == 0 ? Float(state >> 61) : Float(state >> 40) / 1000 // ties too
+                }
+                if trial % 5 == 1 { values[size / 2] = .infinity } // missing samples
+                let expected = values.sorted()
+                values.withUnsafeMutableBufferPointer { network.sort($0.baseAddress!) }
+                #expect(values == expected, "size \(size)")
+            }
+        }
+    }
+}
