@@ -54,7 +54,8 @@ public struct SessionCalibrator: Sendable {
             }
             let calibrator = LightCalibrator(bias: needBias ? try load(links.bias) : nil, dark: try load(links.dark), flat: try load(links.flat),
                                              darkScale: links.dark.darkScale, cfa: group.bayerPattern != nil, parameters: parameters)
-            let description = [links.bias, links.dark, links.flat].compactMap { d in d.group.flatMap { masters[$0] }.map { "\(d.role.label)=\(URL(fileURLWithPath: $0.path).lastPathComponent)" } }.joined(separator: " ")
+            let used = (needBias ? [links.bias] : []) + [links.dark, links.flat]
+            let description = used.compactMap { d in d.group.flatMap { masters[$0] }.map { "\(d.role.label)=\(URL(fileURLWithPath: $0.path).lastPathComponent)" } }.joined(separator: " ")
             for path in members {
                 var (image, factors) = try calibrator.calibrate(try ImageFile.read(path))
                 image.metadata.addHistory("\(LerarVersion.application) calibrate: \(description) k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(LinkFormatting.number(parameters.pedestal))" + (parameters.cosmeticCorrection ? " cosmetic=\(calibrator.defectCount)" : ""))
