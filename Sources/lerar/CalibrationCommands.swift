@@ -15,8 +15,11 @@ struct MastersCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Folders (or files) to scan.", completion: .directory)
-    var roots: [String]
+    @Argument(help: "Folders (or files) to scan (or give --link).", completion: .directory)
+    var roots: [String] = []
+
+    @Option(help: "Link plan (JSON from `lerar link --json`) instead of scanning.", completion: .file(extensions: ["json"]))
+    var link: String?
 
     @Option(name: .shortAndLong, help: "Output folder.")
     var output: String
@@ -30,9 +33,13 @@ struct MastersCommand: ParsableCommand {
     @Flag(help: "Replace existing masters.")
     var overwrite = false
 
+    func validate() throws {
+        guard (link == nil) != roots.isEmpty else { throw ValidationError("give folders to scan, or a plan with --link (not both)") }
+    }
+
     func run() throws {
         do {
-            let plan = try LinkPlan.make(roots: roots, rules: LinkRules(temperatureTolerance: tempTolerance, groupBy: groupBy))
+            let plan = try link.map(CalibrateCommand.loadPlan) ?? LinkPlan.make(roots: roots, rules: LinkRules(temperatureTolerance: tempTolerance, groupBy: groupBy))
             var builder = MasterBuilder(plan: plan, outputFolder: output)
             builder.overwrite = overwrite
             let built = try builder.build { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
@@ -112,11 +119,7 @@ struct CalibrateCommand: ParsableCommand {
         let progress = ProgressReporter("calibrating")
         do {
             if let link {
-                guard let data = FileManager.default.contents(atPath: link) else { throw CalibrationError.missingInput(link) }
-                let plan = try JSONDecoder().decode(LinkPlan.self, from: data)
-                guard plan.schema == "lerar.link", plan.schemaVersion <= 1 else {
-                    throw CalibrationError.badOverrides(path: link, reason: "plan schema \(plan.schema) v\(plan.schemaVersion) is not supported")
-                }
+                let plan = try Self.loadPlan(link)
                 var calibrator = SessionCalibrator(plan: plan, outputFolder: output, parameters: parameters)
                 calibrator.overwrite = overwrite
                 let outcome = try calibrator.run(only: lights.isEmpty ? nil : Set(lights)) { label, done, total in
@@ -153,6 +156,19 @@ struct CalibrateCommand: ParsableCommand {
             Terminal.error(Terminal.describe(error))
             throw ExitCode.failure
         }
+    }
+
+    /// A link plan from `lerar link --json`, refusing other schemas and newer versions.
+    static func loadPlan(_ path: String) throws -> LinkPlan {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CalibrationError.missingInput(path) }
+        let plan: LinkPlan
+        do { plan = try JSONDecoder().decode(LinkPlan.self, from: data) } catch {
+            throw CalibrationError.badOverrides(path: path, reason: "not a link plan: \(error)")
+        }
+        guard plan.schema == "lerar.link", plan.schemaVersion <= 1 else {
+            throw CalibrationError.badOverrides(path: path, reason: "plan schema \(plan.schema) v\(plan.schemaVersion) is not supported")
+        }
+        return plan
     }
 
     func report(_ reports: [LightCalibrator.Report], skipped: [SkippedFile]) throws {

@@ -190,6 +190,8 @@ final class Scratch {
         
         let link = try CLIRun.run(["link", "night", "--json"], in: scratch.path)
         try Data(link.output.utf8).write(to: URL(fileURLWithPath: scratch.file("plan.json")))
+        let fromPlan = try CLIRun.run(["masters", "--link", "plan.json", "-o", "masters2"], in: scratch.path)
+        #expect(fromPlan.status == 0 && FileManager.default.fileExists(atPath: scratch.file("masters2/masterBias_BIN-1_GAIN-100.xisf")), "\(fromPlan.error)")
         let calibrate = try CLIRun.run(["calibrate", "--link", "plan.json", "-o", "out", "--pedestal", "100", "--cosmetic"], in: scratch.path)
         #expect(calibrate.status == 0, "\(calibrate.error)")
         let outputs = try FileManager.default.contentsOfDirectory(atPath: scratch.file("out/calibrated")).sorted()
