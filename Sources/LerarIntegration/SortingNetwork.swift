@@ -37,8 +37,9 @@ struct SortingNetwork: Sendable {
         pairs.withUnsafeBufferPointer { comparators in
             for (a, b) in comparators {
                 let x = values[a], y = values[b]
-                values[a] = min(x, y)
-                values[b] = max(x, y)
+                // Written as SSE's minss/maxss define them (no NaN handling: missing samples are +∞), so each is one instruction.
+                values[a] = x < y ? x : y
+                values[b] = x > y ? x : y
             }
         }
     }

@@ -122,15 +122,19 @@ struct StackRejection {
             let replaced = Double(m - middle.count)
             sums[0] = 0
             squares[0] = 0
+            var runningSum = 0.0, runningSquares = 0.0 // in registers: a chain through memory stalls on store forwarding
             for (j, i) in middle.enumerated() {
                 let v = Double(x[i])
-                sums[j + 1] = sums[j] + v
-                squares[j + 1] = squares[j] + v * v
+                runningSum += v
+                runningSquares += v * v
+                sums[j + 1] = runningSum
+                squares[j + 1] = runningSquares
             }
             // Indices of the first middle samples ≥ t0 and > t1; they move little from pass to pass, so walk them.
             let base = middle.lowerBound, count = middle.count
             var a = 0, b = count
             var mean = median
+            let inverseCount = 1 / Double(m), inverseDegrees = 1 / Double(m - 1) // multiply, not divide, in the loop
             for pass in 0..<50 {
                 let t0 = mean - 1.5 * sigma, t1 = mean + 1.5 * sigma
                 while a < count && Double(x[base + a]) < t0 { a += 1 }
@@ -142,9 +146,9 @@ struct StackRejection {
                 let clampedMedian = min(max(median, t0), t1)
                 let total = below * t0 + (sums[b] - sums[a]) + above * t1 + replaced * clampedMedian
                 let totalSquares = below * t0 * t0 + (squares[b] - squares[a]) + above * t1 * t1 + replaced * clampedMedian * clampedMedian
-                mean = total / Double(m)
+                mean = total * inverseCount
                 let previous = sigma
-                sigma = 1.134 * (max(0, totalSquares - Double(m) * mean * mean) / Double(m - 1)).squareRoot()
+                sigma = 1.134 * (max(0, totalSquares - total * mean) * inverseDegrees).squareRoot()
                 guard 1 + sigma != 1 else { break }
                 if pass >= 1 && abs(sigma - previous) <= 0.0005 * previous { break }
             }
