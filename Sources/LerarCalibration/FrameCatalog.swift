@@ -36,7 +36,7 @@ public struct FrameCatalog: Sendable, Codable {
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         let shared = UnsafeSendable(results)
-        let counter = ProgressCounter()
+        let counter = Tally()
         let allPaths = paths
         Parallel.forEach(iterations: paths.count) { index in
             do {
@@ -57,12 +57,6 @@ public struct FrameCatalog: Sendable, Codable {
         }
         return FrameCatalog(frames: frames, skipped: skipped)
     }
-}
-
-final class ProgressCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
 }
 
 /// Errors of cataloguing and linking.

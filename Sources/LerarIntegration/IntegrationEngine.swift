@@ -178,16 +178,3 @@ final class RejectionTallies: @unchecked Sendable {
         lock.withLock { for i in 0..<low.count { low[i] += l[i]; high[i] += h[i]; range[i] += r[i] } }
     }
 }
-
-final class FirstError: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: Error?
-    var first: Error? { lock.withLock { error } }
-    func record(_ newError: Error) { lock.withLock { if error == nil { error = newError } } }
-}
-
-final class Tally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { value += 1; return value } }
-}

@@ -56,8 +56,8 @@ public struct SessionWriter: Sendable {
     public func write(to folder: String, overwrite: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Summary {
         let start = Date()
         let frames = plan.frames
-        let errors = ErrorBox()
-        let done = Counter()
+        let errors = FirstError()
+        let done = Tally()
         let options = ImageWriteOptions(sampleFormat: .uint16, overwrite: overwrite)
         var folders = Set(frames.map { URL(fileURLWithPath: folder + "/" + $0.relativePath).deletingLastPathComponent().path })
         folders.insert(folder + "/truth")
@@ -72,7 +72,7 @@ public struct SessionWriter: Sendable {
                               samples: adu.map { $0 / 65535 }, metadata: ImageMetadata(keywords: cards[index]))
             image.sourceSampleFormat = .uint16
             do { try ImageFile.write(image, to: folder + "/" + frame.relativePath, options: options) } catch { errors.record(error) }
-            progress?(done.increment(), frames.count)
+            progress?(done.next(), frames.count)
         }
         if let error = errors.first { throw error }
         try TruthWriter(writer: self).write(to: folder + "/truth", overwrite: overwrite)
@@ -83,20 +83,4 @@ public struct SessionWriter: Sendable {
         }
         return Summary(counts: counts, files: frames.map(\.relativePath), bytes: bytes, seconds: Date().timeIntervalSince(start))
     }
-}
-
-/// First error raised by concurrent work.
-final class ErrorBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var error: Error?
-    var failed: Bool { lock.withLock { error != nil } }
-    var first: Error? { lock.withLock { error } }
-    func record(_ newError: Error) { lock.withLock { if error == nil { error = newError } } }
-}
-
-/// A thread-safe counter for progress.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int { lock.withLock { value += 1; return value } }
 }
