@@ -1,7 +1,7 @@
 import Foundation
 import LerarIO
 
-/// Bridges CLI text outputs to LerarIO's atomic writer.
+/// Text outputs of the CLI (HTML, JSON manifests), written atomically and replacing an existing file.
 enum LerarIOAtomic {
     static func write(_ text: String, to path: String) throws {
         try AtomicFileWriter.write(to: path, overwrite: true) { temporary in

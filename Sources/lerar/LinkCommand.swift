@@ -52,7 +52,7 @@ struct LinkCommand: ParsableCommand {
                 if total >= 200 { progress.update(done, of: total) }
             }
             if let html {
-                try AtomicText.write(LinkDiagramHTML.render(plan), to: html)
+                try LerarIOAtomic.write(LinkDiagramHTML.render(plan), to: html)
             }
         } catch {
             Terminal.error(Terminal.describe(error))
@@ -69,12 +69,5 @@ struct LinkCommand: ParsableCommand {
             Terminal.error(plan.lights.isEmpty ? "no light frames found" : "some light groups have no valid master (✗ above); fix the links or pass --allow-missing")
             throw ExitCode(2)
         }
-    }
-}
-
-/// Text files written atomically (temporary file + rename), replacing an existing one.
-enum AtomicText {
-    static func write(_ text: String, to path: String) throws {
-        try LerarIOAtomic.write(text, to: path)
     }
 }
