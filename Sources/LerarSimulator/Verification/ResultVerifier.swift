@@ -1,5 +1,6 @@
 import Foundation
 import LerarCore
+import LerarRegistration
 
 /// Scores an image (a stack, or any frame) against a simulated session's truth.
 public enum ResultVerifier {

@@ -73,7 +73,8 @@ public struct BackgroundGrid: Sendable {
         return high - low
     }
 
-    static func median(_ values: [Double]) -> Double {
+    /// Median of doubles (mean of the two central ones for an even count); NaN when empty.
+    public static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return .nan }
         let sorted = values.sorted()
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2

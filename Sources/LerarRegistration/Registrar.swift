@@ -1,0 +1,151 @@
+import Foundation
+import LerarCore
+import LerarIO
+
+/// Registers frames to a reference: stars detected in each, matched by pairs of bright stars with voting (any
+/// rotation, 180° meridian flips included; mirrored frames tried as such), a least-squares affine refit on all matched
+/// stars, then resampling into the reference's geometry. Frames that cannot be registered are skipped with the reason.
+public struct Registrar: Sendable {
+    public struct Parameters: Sendable, Codable, Equatable {
+        public var interpolation = Resampler.Interpolation.lanczos3
+        /// Lanczos/bicubic clamping threshold (PixInsight 0.3).
+        public var clampingThreshold = 0.3
+        /// Detection threshold in background σ.
+        public var detectionSigma = 5.0
+        /// Fewest matched stars for a registration to count.
+        public var minimumMatches = 8
+        /// Write 0 instead of NaN where a frame has no data (for PixInsight and Siril, which read 0 as no data).
+        public var noDataAsZero = false
+        public var outputExtension = "xisf"
+
+        public init() {}
+    }
+
+    public struct FrameReport: Sendable, Codable {
+        public var path: String
+        public var output: String?
+        public var stars: Int
+        public var matched: Int
+        /// RMS of matched star positions after the fit, px.
+        public var rms: Double?
+        /// Maps this frame's px to the reference's px.
+        public var transform: AffineTransform2D?
+        public var mirrored: Bool
+        public var rotationDegrees: Double?
+        /// Why the frame was skipped.
+        public var failure: String?
+    }
+
+    public let parameters: Parameters
+
+    public init(parameters: Parameters = Parameters()) { self.parameters = parameters }
+
+    /// Stars of one channel (mean of RGB), brightest first.
+    public func stars(in image: Image) -> [DetectedStar] {
+        var plane = [Float](repeating: 0, count: image.pixelCount)
+        for channel in 0..<image.channelCount {
+            image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
+        }
+        let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
+        var residuals: [Double] = []
+        for y in stride(from: 0, to: image.height, by: 3) {
+            for x in stride(from: 0, to: image.width, by: 3) where plane[y * image.width + x].isFinite {
+                residuals.append(Double(plane[y * image.width + x]) - background.value(x: x, y: y))
+            }
+        }
+        let centre = BackgroundGrid.median(residuals)
+        let sigma = 1.4826 * BackgroundGrid.median(residuals.map { abs($0 - centre) })
+        return SimpleStarFinder.find(plane: plane, width: image.width, height: image.height, background: background,
+                                     sigma: max(sigma, 1e-12), threshold: parameters.detectionSigma).sorted { $0.flux > $1.flux }
+    }
+
+    /// Transform from `frame` stars to `reference` stars (trying the frame mirrored if it does not match as it is).
+    public func solve(frame: [DetectedStar], width: Int, reference: [DetectedStar]) -> (StarMatcher.Match, mirrored: Bool)? {
+        let target = reference.map { ($0.x, $0.y) }
+        if let match = StarMatcher.match(image: frame.map { ($0.x, $0.y) }, catalogue: target), match.pairs.count >= parameters.minimumMatches {
+            return (match, false)
+        }
+        let flip = AffineTransform2D(a: -1, b: 0, c: Double(width - 1), d: 0, e: 1, f: 0)
+        if var match = StarMatcher.match(image: frame.map { flip.apply($0.x, $0.y) }, catalogue: target), match.pairs.count >= parameters.minimumMatches {
+            match.transform = match.transform.concatenating(flip)
+            return (match, true)
+        }
+        return nil
+    }
+
+    /// Registers `paths` to `reference` (a path among them or another file); writes `<stem>_r.<ext>` into `folder`.
+    public func register(paths: [String], reference referencePath: String, outputFolder folder: String, overwrite: Bool,
+                         progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameReport] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let reference = try ImageFile.read(referencePath)
+        let referenceStars = stars(in: reference)
+        guard referenceStars.count >= parameters.minimumMatches else {
+            throw RegistrationError.badReference(path: referencePath, reason: "only \(referenceStars.count) stars detected")
+        }
+        let resampler = Resampler(interpolation: parameters.interpolation, clampingThreshold: parameters.clampingThreshold)
+        let reports = UnsafeMutableBufferPointer<FrameReport?>.allocate(capacity: paths.count)
+        reports.initialize(repeating: nil)
+        defer { reports.deallocate() }
+        let shared = UnsafeSendable(reports), errors = FirstError(), done = Tally()
+        Parallel.forEach(iterations: paths.count) { index in
+            let path = paths[index]
+            do {
+                let image = try ImageFile.read(path)
+                let found = stars(in: image)
+                var report = FrameReport(path: path, stars: found.count, matched: 0, mirrored: false)
+                if found.count < 3 {
+                    report.failure = "only \(found.count) stars detected (starless, clouded or out of focus)"
+                } else if let (match, mirrored) = solve(frame: found, width: image.width, reference: referenceStars),
+                          let referenceToFrame = match.transform.inverted {
+                    var registered = resampler.resample(image, outputToSource: referenceToFrame, width: reference.width, height: reference.height)
+                    if parameters.noDataAsZero { registered.withMutableSamples { for i in 0..<$0.count where $0[i].isNaN { $0[i] = 0 } } }
+                    let t = match.transform
+                    registered.metadata.addHistory(String(format: "%@ register: to %@, %d stars, rms %.3f px, a=%.6f b=%.6f c=%.3f d=%.6f e=%.6f f=%.3f%@",
+                                                          LerarVersion.application, URL(fileURLWithPath: referencePath).lastPathComponent, match.pairs.count,
+                                                          match.rms, t.a, t.b, t.c, t.d, t.e, t.f, mirrored ? " (mirrored)" : ""))
+                    registered.sourceSampleFormat = .float32
+                    let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
+                    try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+                    report.output = output
+                    report.matched = match.pairs.count
+                    report.rms = match.rms
+                    report.transform = t
+                    report.mirrored = mirrored
+                    report.rotationDegrees = t.rotationDegrees
+                } else {
+                    report.failure = "no star pattern in common with the reference (\(found.count) stars detected, fewer than \(parameters.minimumMatches) matched)"
+                }
+                shared.value[index] = report
+            } catch { errors.record(error) }
+            progress?(done.next(), paths.count)
+        }
+        if let error = errors.first { throw error }
+        return reports.compactMap { $0 }
+    }
+
+    /// The best frame as reference when none is given: most stars per unit of FWHM² (sharp and transparent).
+    public func bestReference(_ paths: [String]) throws -> String {
+        var best: (String, Double)?
+        for path in paths {
+            let found = stars(in: try ImageFile.read(path))
+            let fwhm = found.map(\.fwhm).sorted()
+            guard !fwhm.isEmpty else { continue }
+            let score = Double(found.count) / pow(fwhm[fwhm.count / 2], 2)
+            if score > (best?.1 ?? -1) { best = (path, score) }
+        }
+        guard let best else { throw RegistrationError.badReference(path: paths.first ?? "", reason: "no frame has stars") }
+        return best.0
+    }
+}
+
+public enum RegistrationError: Error, LocalizedError {
+    case badReference(path: String, reason: String)
+    case allFailed(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .badReference(path, reason): "\(path): cannot serve as reference: \(reason)"
+        case let .allFailed(reason): "no frame could be registered: \(reason)"
+        }
+    }
+}
