@@ -138,3 +138,43 @@ final class RegistrationSession: @unchecked Sendable {
         #expect(clampedUndershoot < 0.4 * freeUndershoot && clampedUndershoot < 0.03 * 0.8, "clamping does not hold the ringing down")
     }
 }
+
+@Suite struct MeasurementTests {
+    @Test func fwhmMatchesTheSimulationAndTheWorstSeeingRanksLast() throws {
+        let session = try RegistrationSession { c in c.transparencyRange = 1...1 }
+        let lights = session.truth.lights
+        let measurements = try FrameMeasurer.measure(paths: lights.map(session.file))
+        for (light, m) in zip(lights, measurements) {
+            let fwhm = try #require(m.fwhm)
+            #expect(abs(fwhm / light.conditions.fwhm - 1) < 0.05, "\(light.file): \(fwhm) px, simulated \(light.conditions.fwhm)")
+            #expect(try #require(m.eccentricity) < 0.2)
+            #expect(abs(try #require(m.beta) - 4) < 0.5, "Moffat β \(m.beta ?? .nan), simulated 4")
+            #expect(m.fittedStars > 20 && m.noise > 0 && (m.snr ?? 0) > 10)
+            #expect(m.fwhmArcsec.map { abs($0 / (fwhm * 206.265 * 3.76 / 480) - 1) < 1e-6 } == true)
+        }
+        let worst = lights.indices.max { lights[$0].conditions.fwhm < lights[$1].conditions.fwhm }!
+        #expect(measurements[worst].rank == lights.count, "ranks: \(measurements.map(\.rank)), worst seeing at \(worst)")
+        #expect(Set(measurements.map(\.rank)) == Set(1...lights.count))
+    }
+
+    @Test func gaussianAndMoffatFitsRecoverASyntheticStar() {
+        // An elongated Moffat star (β 3, FWHM 4 × 3 px, 30°) on a flat sky.
+        var plane = [Float](repeating: 0.1, count: 41 * 41)
+        let angle = 30.0 * .pi / 180, beta = 3.0
+        let ax = 4 / (2 * (pow(2, 1 / beta) - 1).squareRoot()), ay = 3 / (2 * (pow(2, 1 / beta) - 1).squareRoot())
+        for y in 0..<41 { for x in 0..<41 {
+            var sum = 0.0
+            for sy in [-1.0 / 3, 0, 1.0 / 3] { for sx in [-1.0 / 3, 0, 1.0 / 3] {
+                let dx = Double(x) + sx - 20.3, dy = Double(y) + sy - 19.6
+                let u = (cos(angle) * dx + sin(angle) * dy) / ax, v = (-sin(angle) * dx + cos(angle) * dy) / ay
+                sum += pow(1 + u * u + v * v, -beta)
+            } }
+            plane[y * 41 + x] += Float(0.5 * sum / 9)
+        } }
+        let moffat = PSFFit.fit(plane, width: 41, height: 41, x: 20, y: 20, radius: 12, model: .moffat, fwhmGuess: 3.5)
+        #expect(moffat.map { abs($0.fwhmMajor - 4) < 0.02 && abs($0.fwhmMinor - 3) < 0.02 && abs($0.angle - 30) < 1 && abs($0.beta! - 3) < 0.05 } == true, "\(String(describing: moffat))")
+        #expect(moffat.map { abs($0.x - 20.3) < 0.01 && abs($0.y - 19.6) < 0.01 } == true)
+        let gaussian = PSFFit.fit(plane, width: 41, height: 41, x: 20, y: 20, radius: 6, model: .gaussian, fwhmGuess: 3.5)
+        #expect(gaussian != nil && gaussian!.eccentricity > 0.5)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import LerarCore
+import LerarIO
+
+/// Per-frame quality: stars, PSF (Moffat fits), background, noise, SNR and a PSF-signal weight, for ranking frames,
+/// choosing references and weighting the integration.
+public struct FrameMeasurement: Sendable, Codable {
+    public var path: String
+    public var stars: Int
+    /// Stars with a good PSF fit.
+    public var fittedStars: Int
+    /// Median FWHM, px (and arcsec when XPIXSZ and FOCALLEN are known).
+    public var fwhm: Double?
+    public var fwhmArcsec: Double?
+    public var eccentricity: Double?
+    /// Median Moffat β.
+    public var beta: Double?
+    /// Median sky level and robust noise σ, image units.
+    public var background: Double, noise: Double
+    /// Median fitted star amplitude over the noise.
+    public var snr: Double?
+    /// PSF signal weight: (Σ flux)·(Σ mean flux) / σ² — higher for sharper, brighter, less noisy frames (after
+    /// PixInsight's PSF Signal Weight, without its background-residual term).
+    public var weight: Double
+    /// 1 = best.
+    public var rank: Int = 0
+}
+
+public enum FrameMeasurer {
+    /// Measures one image; `starLimit` brightest isolated stars are fitted.
+    public static func measure(_ image: Image, path: String, starLimit: Int = 120) -> FrameMeasurement {
+        let registrar = Registrar()
+        let found = registrar.stars(in: image)
+        var plane = [Float](repeating: 0, count: image.pixelCount)
+        for channel in 0..<image.channelCount {
+            image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
+        }
+        let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
+        var residuals: [Double] = []
+        for y in stride(from: 0, to: image.height, by: 3) {
+            for x in stride(from: 0, to: image.width, by: 3) where plane[y * image.width + x].isFinite {
+                residuals.append(Double(plane[y * image.width + x]) - background.value(x: x, y: y))
+            }
+        }
+        let centre = BackgroundGrid.median(residuals)
+        let noise = 1.4826 * BackgroundGrid.median(residuals.map { abs($0 - centre) })
+        let saturation = Float(0.98)
+        let isolated = found.filter { star in
+            !found.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 4 * max(star.fwhm, 2) && other.flux > 0.05 * star.flux }
+        }
+        let candidates = isolated.filter { star in plane[Int(star.y.rounded()) * image.width + Int(star.x.rounded())] < saturation }.prefix(starLimit)
+        let shared = UnsafeSendable(plane)
+        let fits = Parallel.mapChunks(count: candidates.count, minimumChunkSize: 8) { range -> [PSFFit] in
+            range.compactMap { index in
+                let star = candidates[candidates.startIndex + index]
+                let radius = max(4, Int((2.5 * star.fwhm).rounded(.up)))
+                return PSFFit.fit(shared.value, width: image.width, height: image.height, x: star.x, y: star.y, radius: radius, model: .moffat, fwhmGuess: max(1.5, star.fwhm))
+            }
+        }.flatMap { $0 }.filter { $0.residual < 0.2 }
+        func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : BackgroundGrid.median(values) }
+        let fwhm = median(fits.map(\.fwhm))
+        var arcsec: Double?
+        if let fwhm, let pixel = image.metadata.keyword("XPIXSZ")?.doubleValue, let focal = image.metadata.keyword("FOCALLEN")?.doubleValue, focal > 0 {
+            let binning = Double(image.metadata.acquisition.binningX ?? 1)
+            arcsec = fwhm * 206.265 * pixel * binning / focal
+        }
+        let totalFlux = fits.reduce(0) { $0 + $1.flux }
+        let meanFlux = fits.reduce(0) { $0 + $1.flux / (Double.pi * $1.fwhmMajor * $1.fwhmMinor) }
+        return FrameMeasurement(path: path, stars: found.count, fittedStars: fits.count, fwhm: fwhm, fwhmArcsec: arcsec,
+                                eccentricity: median(fits.map(\.eccentricity)), beta: median(fits.compactMap(\.beta)),
+                                background: background.level, noise: noise, snr: median(fits.map(\.amplitude)).map { $0 / max(noise, 1e-30) },
+                                weight: noise > 0 ? totalFlux * meanFlux / (noise * noise) : 0)
+    }
+
+    /// Measures files in parallel and ranks them by weight (1 = best).
+    public static func measure(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameMeasurement] {
+        let results = UnsafeMutableBufferPointer<FrameMeasurement?>.allocate(capacity: paths.count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        let shared = UnsafeSendable(results), errors = FirstError(), done = Tally()
+        Parallel.forEach(iterations: paths.count) { index in
+            do { shared.value[index] = measure(try ImageFile.read(paths[index]), path: paths[index]) } catch { errors.record(error) }
+            progress?(done.next(), paths.count)
+        }
+        if let error = errors.first { throw error }
+        var measurements = results.compactMap { $0 }
+        let order = measurements.indices.sorted { measurements[$0].weight > measurements[$1].weight }
+        for (rank, index) in order.enumerated() { measurements[index].rank = rank + 1 }
+        return measurements
+    }
+}

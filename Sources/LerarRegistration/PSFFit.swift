@@ -1,0 +1,142 @@
+import Foundation
+
+/// A fitted point-spread function: elliptical Moffat (free β) or Gaussian, by Levenberg–Marquardt on the pixels
+/// around a star, the model integrated over each pixel (3×3 sub-samples) so the FWHM is the star's, not the pixel's.
+public struct PSFFit: Sendable, Codable {
+    public enum Model: String, Sendable, Codable { case gaussian, moffat }
+
+    public var model: Model
+    /// Centre, px.
+    public var x: Double, y: Double
+    /// Peak above background and background, image units.
+    public var amplitude: Double, background: Double
+    /// FWHM along the major and minor axes, px; angle of the major axis, degrees.
+    public var fwhmMajor: Double, fwhmMinor: Double, angle: Double
+    public var beta: Double?
+    /// Total flux above background (analytic integral of the model), image units × px².
+    public var flux: Double
+    /// RMS of the fit residuals relative to the amplitude.
+    public var residual: Double
+
+    /// Mean FWHM (geometric mean of the axes), px.
+    public var fwhm: Double { (fwhmMajor * fwhmMinor).squareRoot() }
+    /// √(1 − (minor/major)²).
+    public var eccentricity: Double { fwhmMajor > 0 ? (max(0, 1 - pow(fwhmMinor / fwhmMajor, 2))).squareRoot() : 0 }
+
+    /// Fits `model` to the pixels within `radius` of (x, y), starting from a round star of `fwhmGuess` px; nil when
+    /// the fit fails or is implausible.
+    public static func fit(_ plane: [Float], width: Int, height: Int, x: Double, y: Double, radius: Int, model: Model,
+                           fwhmGuess: Double = 3) -> PSFFit? {
+        let cx = Int(x.rounded()), cy = Int(y.rounded())
+        guard cx - radius >= 0, cy - radius >= 0, cx + radius < width, cy + radius < height else { return nil }
+        var xs: [Double] = [], ys: [Double] = [], data: [Double] = []
+        for py in (cy - radius)...(cy + radius) {
+            for px in (cx - radius)...(cx + radius) {
+                let v = Double(plane[py * width + px])
+                guard v.isFinite else { return nil }
+                xs.append(Double(px)); ys.append(Double(py)); data.append(v)
+            }
+        }
+        let sorted = data.sorted()
+        let background = sorted[sorted.count / 4], peak = sorted.last! - background
+        guard peak > 0 else { return nil }
+        // p: amplitude, x0, y0, a (σ or α along its axis), b, θ, background[, β]
+        let width0 = model == .gaussian ? fwhmGuess / 2.3548 : fwhmGuess / (2 * (pow(2, 0.25) - 1).squareRoot())
+        var p: [Double] = [peak, x, y, width0, width0 * 0.95, 0.3, background]
+        if model == .moffat { p.append(4) }
+        func value(_ p: [Double], _ px: Double, _ py: Double) -> Double {
+            let c = cos(p[5]), s = sin(p[5])
+            var sum = 0.0
+            for sy in [-1.0 / 3, 0, 1.0 / 3] { for sx in [-1.0 / 3, 0, 1.0 / 3] {
+                let dx = px + sx - p[1], dy = py + sy - p[2]
+                let u = (c * dx + s * dy) / p[3], v = (-s * dx + c * dy) / p[4]
+                let r2 = u * u + v * v
+                sum += model == .gaussian ? exp(-0.5 * r2) : pow(1 + r2, -p[7])
+            } }
+            return p[6] + p[0] * sum / 9
+        }
+        func cost(_ p: [Double]) -> Double {
+            var total = 0.0
+            for i in 0..<data.count { let r = data[i] - value(p, xs[i], ys[i]); total += r * r }
+            return total
+        }
+        var lambda = 1e-3, current = cost(p)
+        let count = p.count
+        var settled = false
+        for _ in 0..<60 where !settled {
+            // Numerical Jacobian.
+            var jacobian = [[Double]](repeating: [Double](repeating: 0, count: count), count: data.count)
+            let base = (0..<data.count).map { value(p, xs[$0], ys[$0]) }
+            for k in 0..<count {
+                var q = p
+                let step = max(1e-6, abs(p[k]) * 1e-5)
+                q[k] += step
+                for i in 0..<data.count { jacobian[i][k] = (value(q, xs[i], ys[i]) - base[i]) / step }
+            }
+            var normal = [[Double]](repeating: [Double](repeating: 0, count: count), count: count), gradient = [Double](repeating: 0, count: count)
+            for i in 0..<data.count {
+                let r = data[i] - base[i]
+                for a in 0..<count {
+                    gradient[a] += jacobian[i][a] * r
+                    for b in a..<count { normal[a][b] += jacobian[i][a] * jacobian[i][b] }
+                }
+            }
+            for a in 0..<count { for b in 0..<a { normal[a][b] = normal[b][a] } }
+            var improved = false
+            for _ in 0..<8 {
+                var damped = normal
+                for a in 0..<count { damped[a][a] *= 1 + lambda }
+                guard let delta = solve(damped, gradient) else { lambda *= 10; continue }
+                var candidate = zip(p, delta).map { $0 + $1 }
+                candidate[3] = abs(candidate[3]); candidate[4] = abs(candidate[4])
+                if model == .moffat { candidate[7] = min(max(candidate[7], 1.05), 20) }
+                let next = cost(candidate)
+                if next < current {
+                    settled = (current - next) < 1e-9 * current
+                    p = candidate; current = next; lambda = max(lambda / 10, 1e-9); improved = true
+                    break
+                }
+                lambda *= 10
+            }
+            if !improved { break }
+        }
+        guard p[0] > 0, p[3] > 0.3, p[4] > 0.3, p[3] < Double(radius) * 2, p[4] < Double(radius) * 2,
+              abs(p[1] - x) < 2, abs(p[2] - y) < 2 else { return nil }
+        let factor: Double, integral: Double
+        if model == .gaussian {
+            factor = 2 * (2 * log(2.0)).squareRoot()
+            integral = 2 * Double.pi * p[3] * p[4]
+        } else {
+            factor = 2 * (pow(2, 1 / p[7]) - 1).squareRoot()
+            integral = Double.pi * p[3] * p[4] / (p[7] - 1)
+        }
+        let major = max(p[3], p[4]) * factor, minor = min(p[3], p[4]) * factor
+        var angle = p[5] * 180 / .pi + (p[4] > p[3] ? 90 : 0)
+        angle = angle.truncatingRemainder(dividingBy: 180)
+        return PSFFit(model: model, x: p[1], y: p[2], amplitude: p[0], background: p[6], fwhmMajor: major, fwhmMinor: minor,
+                      angle: angle < 0 ? angle + 180 : angle, beta: model == .moffat ? p[7] : nil, flux: p[0] * integral,
+                      residual: (current / Double(data.count)).squareRoot() / p[0])
+    }
+
+    /// Solves a small dense system by Gaussian elimination with partial pivoting.
+    static func solve(_ matrix: [[Double]], _ vector: [Double]) -> [Double]? {
+        var a = matrix, b = vector
+        let n = b.count
+        for column in 0..<n {
+            guard let pivot = (column..<n).max(by: { abs(a[$0][column]) < abs(a[$1][column]) }), abs(a[pivot][column]) > 1e-300 else { return nil }
+            a.swapAt(column, pivot); b.swapAt(column, pivot)
+            for row in (column + 1)..<n {
+                let f = a[row][column] / a[column][column]
+                for k in column..<n { a[row][k] -= f * a[column][k] }
+                b[row] -= f * b[column]
+            }
+        }
+        var x = [Double](repeating: 0, count: n)
+        for row in stride(from: n - 1, through: 0, by: -1) {
+            var sum = b[row]
+            for k in (row + 1)..<n { sum -= a[row][k] * x[k] }
+            x[row] = sum / a[row][row]
+        }
+        return x
+    }
+}
