@@ -26,10 +26,12 @@ bench: release
 	@scripts/install-deps.sh --bench
 	@scripts/bench.sh
 	@scripts/bench-integration.sh
+	@scripts/bench-registration.sh
 
 bench-siril: release
 	@scripts/install-deps.sh --siril
 	@SIRIL=1 scripts/bench-integration.sh
+	@SIRIL=1 scripts/bench-registration.sh
 
 clean:
 	rm -rf .build demo-output bench-output

@@ -63,6 +63,18 @@ public struct BackgroundGrid: Sendable {
         return top * (1 - fy) + bottom * fy
     }
 
+    /// Robust σ (1.4826·MAD, selection-based: no sort) of `plane` minus this background, sampled every `step` px.
+    public func residualSigma(_ plane: [Float], width: Int, height: Int, step: Int = 3) -> Double {
+        var residuals: [Float] = []
+        residuals.reserveCapacity((width / step + 1) * (height / step + 1))
+        for y in stride(from: 0, to: height, by: step) {
+            for x in stride(from: 0, to: width, by: step) where plane[y * width + x].isFinite {
+                residuals.append(plane[y * width + x] - Float(value(x: x, y: y)))
+            }
+        }
+        return residuals.withUnsafeBufferPointer { RobustStatistics.compute($0).sigmaMAD }
+    }
+
     /// Median sky level over the cells.
     public var level: Double { Self.median(cells.filter(\.isFinite)) }
 
@@ -81,17 +93,21 @@ public struct BackgroundGrid: Sendable {
     }
 
     /// Median after three rounds of clipping at 3 σ (σ from MAD), which removes stars from a sky cell.
+    /// Selection-based (no sort), since cells hold tens of thousands of samples.
     static func clippedMedian(_ values: [Float]) -> Double {
         guard values.count >= 16 else { return .nan }
-        var kept = values.map(Double.init)
+        var kept = values
+        var median = Double.nan
         for _ in 0..<3 {
-            let centre = median(kept)
-            let sigma = 1.4826 * median(kept.map { abs($0 - centre) })
-            guard sigma > 0 else { return centre }
-            let next = kept.filter { abs($0 - centre) <= 3 * sigma }
-            if next.count == kept.count || next.count < 16 { return median(next.isEmpty ? kept : next) }
+            let stats = kept.withUnsafeBufferPointer { RobustStatistics.compute($0) }
+            median = stats.median
+            let sigma = stats.sigmaMAD
+            guard sigma > 0 else { return median }
+            let low = Float(median - 3 * sigma), high = Float(median + 3 * sigma)
+            let next = kept.filter { $0 >= low && $0 <= high }
+            if next.count == kept.count || next.count < 16 { return next.count < 16 ? median : next.withUnsafeBufferPointer { RobustStatistics.median($0) } }
             kept = next
         }
-        return median(kept)
+        return kept.withUnsafeBufferPointer { RobustStatistics.median($0) }
     }
 }

@@ -36,14 +36,7 @@ public enum FrameMeasurer {
             image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
         }
         let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
-        var residuals: [Double] = []
-        for y in stride(from: 0, to: image.height, by: 3) {
-            for x in stride(from: 0, to: image.width, by: 3) where plane[y * image.width + x].isFinite {
-                residuals.append(Double(plane[y * image.width + x]) - background.value(x: x, y: y))
-            }
-        }
-        let centre = BackgroundGrid.median(residuals)
-        let noise = 1.4826 * BackgroundGrid.median(residuals.map { abs($0 - centre) })
+        let noise = background.residualSigma(plane, width: image.width, height: image.height)
         let saturation = Float(0.98)
         let isolated = found.filter { star in
             !found.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 4 * max(star.fwhm, 2) && other.flux > 0.05 * star.flux }

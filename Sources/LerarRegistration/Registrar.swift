@@ -47,14 +47,7 @@ public struct Registrar: Sendable {
             image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
         }
         let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
-        var residuals: [Double] = []
-        for y in stride(from: 0, to: image.height, by: 3) {
-            for x in stride(from: 0, to: image.width, by: 3) where plane[y * image.width + x].isFinite {
-                residuals.append(Double(plane[y * image.width + x]) - background.value(x: x, y: y))
-            }
-        }
-        let centre = BackgroundGrid.median(residuals)
-        let sigma = 1.4826 * BackgroundGrid.median(residuals.map { abs($0 - centre) })
+        let sigma = background.residualSigma(plane, width: image.width, height: image.height)
         return SimpleStarFinder.find(plane: plane, width: image.width, height: image.height, background: background,
                                      sigma: max(sigma, 1e-12), threshold: parameters.detectionSigma).sorted { $0.flux > $1.flux }
     }

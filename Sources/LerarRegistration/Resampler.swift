@@ -21,13 +21,28 @@ public struct Resampler: Sendable {
     /// Clamping threshold in [0,1]; negative disables clamping (PixInsight default 0.3).
     public var clampingThreshold: Double
 
+    /// Kernel samples every 1/4096 px (PCL's LUT resolution, accurate to ~1e-7), so no sine is evaluated per pixel.
+    let table: [Double]
+    static let tableResolution = 4096.0
+
     public init(interpolation: Interpolation = .lanczos3, clampingThreshold: Double = 0.3) {
         self.interpolation = interpolation
         self.clampingThreshold = clampingThreshold
+        let count = interpolation.radius * Int(Self.tableResolution) + 2
+        table = (0..<count).map { Self.exactKernel(interpolation, Double($0) / Self.tableResolution) }
+    }
+
+    /// Kernel weight at distance `d` px, interpolated from the table.
+    @inline(__always) func kernel(_ d: Double) -> Double {
+        let position = abs(d) * Self.tableResolution
+        let index = Int(position)
+        guard index + 1 < table.count else { return 0 }
+        let fraction = position - Double(index)
+        return table[index] + fraction * (table[index + 1] - table[index])
     }
 
     /// Kernel weight at distance `d` px.
-    @inline(__always) func kernel(_ d: Double) -> Double {
+    static func exactKernel(_ interpolation: Interpolation, _ d: Double) -> Double {
         let x = abs(d)
         switch interpolation {
         case .lanczos3:
