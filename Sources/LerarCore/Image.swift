@@ -87,6 +87,16 @@ public struct Image: Sendable, Equatable {
         try samples.withUnsafeMutableBufferPointer { try body($0) }
     }
 
+    /// The mean of the channels (the plane itself for gray images), for star work on colour images.
+    public func channelMean() -> [Float] {
+        if channelCount == 1 { return samples }
+        var plane = [Float](repeating: 0, count: pixelCount)
+        for channel in 0..<channelCount {
+            withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(channelCount) } }
+        }
+        return plane
+    }
+
     /// Robust statistics of each channel.
     public func statistics(options: StatisticsOptions = .init()) -> [ChannelStatistics] {
         (0..<channelCount).map { channel in withChannel(channel) { RobustStatistics.compute($0, options: options) } }

@@ -29,14 +29,9 @@ public struct FrameMeasurement: Sendable, Codable {
 public enum FrameMeasurer {
     /// Measures one image; `starLimit` brightest isolated stars are fitted.
     public static func measure(_ image: Image, path: String, starLimit: Int = 120) -> FrameMeasurement {
-        let registrar = Registrar()
-        let found = registrar.stars(in: image)
-        var plane = [Float](repeating: 0, count: image.pixelCount)
-        for channel in 0..<image.channelCount {
-            image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
-        }
-        let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
-        let noise = background.residualSigma(plane, width: image.width, height: image.height)
+        // One analysis serves detection, background and noise.
+        let field = Registrar().analyze(image)
+        let found = field.stars, plane = field.plane, background = field.background, noise = field.noise
         let saturation = Float(0.98)
         let isolated = found.filter { star in
             !found.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 4 * max(star.fwhm, 2) && other.flux > 0.05 * star.flux }

@@ -40,17 +40,27 @@ public struct Registrar: Sendable {
 
     public init(parameters: Parameters = Parameters()) { self.parameters = parameters }
 
-    /// Stars of one channel (mean of RGB), brightest first.
-    public func stars(in image: Image) -> [DetectedStar] {
-        var plane = [Float](repeating: 0, count: image.pixelCount)
-        for channel in 0..<image.channelCount {
-            image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
-        }
-        let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
-        let sigma = background.residualSigma(plane, width: image.width, height: image.height)
-        return SimpleStarFinder.find(plane: plane, width: image.width, height: image.height, background: background,
-                                     sigma: max(sigma, 1e-12), threshold: parameters.detectionSigma).sorted { $0.flux > $1.flux }
+    /// An image's star-work view: the channel mean, its background model and noise, and the stars, brightest first.
+    public struct StarField: Sendable {
+        public var plane: [Float]
+        public var background: BackgroundGrid
+        /// Robust σ of the background residuals, image units.
+        public var noise: Double
+        public var stars: [DetectedStar]
     }
+
+    /// Background, noise and stars of `image` (mean of the channels for colour).
+    public func analyze(_ image: Image) -> StarField {
+        let plane = image.channelMean()
+        let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
+        let noise = background.residualSigma(plane, width: image.width, height: image.height)
+        let stars = SimpleStarFinder.find(plane: plane, width: image.width, height: image.height, background: background,
+                                          sigma: max(noise, 1e-12), threshold: parameters.detectionSigma).sorted { $0.flux > $1.flux }
+        return StarField(plane: plane, background: background, noise: noise, stars: stars)
+    }
+
+    /// Stars of `image`, brightest first.
+    public func stars(in image: Image) -> [DetectedStar] { analyze(image).stars }
 
     /// Transform from `frame` stars to `reference` stars (trying the frame mirrored if it does not match as it is).
     public func solve(frame: [DetectedStar], width: Int, reference: [DetectedStar]) -> (StarMatcher.Match, mirrored: Bool)? {

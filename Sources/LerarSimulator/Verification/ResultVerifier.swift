@@ -41,10 +41,7 @@ public enum ResultVerifier {
         let filterName = filter ?? image.metadata.acquisition.filter ?? c.effectiveFilters.first ?? ""
         var notes: [String] = []
         let width = image.width, height = image.height
-        var plane = [Float](repeating: 0, count: image.pixelCount)
-        for channel in 0..<image.channelCount {
-            image.withChannel(channel) { source in for i in 0..<plane.count { plane[i] += source[i] / Float(image.channelCount) } }
-        }
+        let plane = image.channelMean()
         let background = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(32, min(width, height) / 16))
         let rawSigma = residualSigma(plane, width: width, height: height, background: background, exclude: [])
         var stars = SimpleStarFinder.find(plane: plane, width: width, height: height, background: background, sigma: rawSigma)
