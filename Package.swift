@@ -30,7 +30,7 @@ let package = Package(
             name: "lerar",
             dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
+        .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
         .testTarget(name: "LerarCoreTests", dependencies: ["LerarCore"]),
         .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarSimulatorTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),

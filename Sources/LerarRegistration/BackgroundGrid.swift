@@ -14,14 +14,29 @@ public struct BackgroundGrid: Sendable {
         self.cellSize = cellSize
         columns = max(1, width / cellSize)
         rows = max(1, height / cellSize)
+        // Cells of more than 16k pixels are sampled every other row and column: 16k samples already fix a median to
+        // well below the noise, and the cells are the registration's second-largest cost.
+        let stride = cellSize * cellSize > 16_384 ? 2 : 1
+        let (columns, rows) = (self.columns, self.rows)
         var raw = [Double](repeating: .nan, count: columns * rows)
-        for row in 0..<rows {
-            for column in 0..<columns {
-                var values: [Float] = []
-                values.reserveCapacity(cellSize * cellSize)
-                let x1 = column == columns - 1 ? width : (column + 1) * cellSize, y1 = row == rows - 1 ? height : (row + 1) * cellSize
-                for y in (row * cellSize)..<y1 { for x in (column * cellSize)..<x1 where plane[y * width + x].isFinite { values.append(plane[y * width + x]) } }
-                raw[row * columns + column] = Self.clippedMedian(values)
+        raw.withUnsafeMutableBufferPointer { raw in
+            let shared = UnsafeSendable(raw)
+            plane.withUnsafeBufferPointer { plane in
+                let source = UnsafeSendable(plane)
+                Parallel.forEach(iterations: rows) { row in
+                    var values: [Float] = []
+                    values.reserveCapacity(cellSize * cellSize / (stride * stride) + cellSize)
+                    for column in 0..<columns {
+                        values.removeAll(keepingCapacity: true)
+                        let x1 = column == columns - 1 ? width : (column + 1) * cellSize, y1 = row == rows - 1 ? height : (row + 1) * cellSize
+                        for y in Swift.stride(from: row * cellSize, to: y1, by: stride) {
+                            for x in Swift.stride(from: column * cellSize, to: x1, by: stride) where source.value[y * width + x].isFinite {
+                                values.append(source.value[y * width + x])
+                            }
+                        }
+                        shared.value[row * columns + column] = Self.clippedMedian(&values)
+                    }
+                }
             }
         }
         var smooth = raw
@@ -63,16 +78,48 @@ public struct BackgroundGrid: Sendable {
         return top * (1 - fy) + bottom * fy
     }
 
+    /// The background at every pixel (bilinear between cell centres, as `value`), rows in parallel; 4 bytes/px.
+    public func map(width: Int, height: Int) -> [Float] {
+        var map = [Float](repeating: 0, count: width * height)
+        // Column positions and weights are the same on every row: compute them once.
+        var c0 = [Int](repeating: 0, count: width), c1 = c0, fx = [Double](repeating: 0, count: width)
+        for x in 0..<width {
+            let gx = min(max((Double(x) + 0.5) / Double(cellSize) - 0.5, 0), Double(columns - 1))
+            c0[x] = Int(gx); c1[x] = min(c0[x] + 1, columns - 1); fx[x] = gx - Double(c0[x])
+        }
+        let columnsTable = UnsafeSendable((c0, c1, fx))
+        map.withUnsafeMutableBufferPointer { out in
+            let shared = UnsafeSendable(out)
+            Parallel.forEachChunk(count: height, minimumChunkSize: 16) { rowRange in
+                let (c0, c1, fx) = columnsTable.value
+                for y in rowRange {
+                    let gy = min(max((Double(y) + 0.5) / Double(cellSize) - 0.5, 0), Double(rows - 1))
+                    let r0 = Int(gy), r1 = min(r0 + 1, rows - 1), fy = gy - Double(r0)
+                    let top = r0 * columns, bottom = r1 * columns
+                    for x in 0..<width {
+                        let t = cells[top + c0[x]] * (1 - fx[x]) + cells[top + c1[x]] * fx[x]
+                        let b = cells[bottom + c0[x]] * (1 - fx[x]) + cells[bottom + c1[x]] * fx[x]
+                        shared.value[y * width + x] = Float(t * (1 - fy) + b * fy)
+                    }
+                }
+            }
+        }
+        return map
+    }
+
     /// Robust σ (1.4826·MAD, selection-based: no sort) of `plane` minus this background, sampled every `step` px.
-    public func residualSigma(_ plane: [Float], width: Int, height: Int, step: Int = 3) -> Double {
+    public func residualSigma(_ plane: [Float], width: Int, height: Int, step: Int = 3, map: [Float]? = nil) -> Double {
         var residuals: [Float] = []
         residuals.reserveCapacity((width / step + 1) * (height / step + 1))
         for y in stride(from: 0, to: height, by: step) {
             for x in stride(from: 0, to: width, by: step) where plane[y * width + x].isFinite {
-                residuals.append(plane[y * width + x] - Float(value(x: x, y: y)))
+                residuals.append(plane[y * width + x] - (map.map { $0[y * width + x] } ?? Float(value(x: x, y: y))))
             }
         }
-        return residuals.withUnsafeBufferPointer { RobustStatistics.compute($0).sigmaMAD }
+        guard residuals.count >= 2 else { return .nan }
+        let median = Self.selectMedian(&residuals)
+        for i in residuals.indices { residuals[i] = abs(residuals[i] - median) }
+        return 1.4826 * Double(Self.selectMedian(&residuals))
     }
 
     /// Median sky level over the cells.
@@ -93,21 +140,32 @@ public struct BackgroundGrid: Sendable {
     }
 
     /// Median after three rounds of clipping at 3 σ (σ from MAD), which removes stars from a sky cell.
-    /// Selection-based (no sort), since cells hold tens of thousands of samples.
-    static func clippedMedian(_ values: [Float]) -> Double {
+    /// Selection-based (no sort, no moments), since cells hold tens of thousands of samples; reorders `values`.
+    static func clippedMedian(_ values: inout [Float]) -> Double {
         guard values.count >= 16 else { return .nan }
-        var kept = values
-        var median = Double.nan
+        var deviations = [Float](repeating: 0, count: values.count)
         for _ in 0..<3 {
-            let stats = kept.withUnsafeBufferPointer { RobustStatistics.compute($0) }
-            median = stats.median
-            let sigma = stats.sigmaMAD
-            guard sigma > 0 else { return median }
-            let low = Float(median - 3 * sigma), high = Float(median + 3 * sigma)
-            let next = kept.filter { $0 >= low && $0 <= high }
-            if next.count == kept.count || next.count < 16 { return next.count < 16 ? median : next.withUnsafeBufferPointer { RobustStatistics.median($0) } }
-            kept = next
+            let median = selectMedian(&values)
+            deviations.removeAll(keepingCapacity: true)
+            for v in values { deviations.append(abs(v - median)) }
+            let sigma = 1.4826 * selectMedian(&deviations)
+            guard sigma > 0 else { return Double(median) }
+            let low = median - 3 * sigma, high = median + 3 * sigma
+            let before = values.count
+            values.removeAll { $0 < low || $0 > high }
+            if values.count == before { return Double(median) }
+            if values.count < 16 { return Double(median) }
         }
-        return kept.withUnsafeBufferPointer { RobustStatistics.median($0) }
+        return Double(selectMedian(&values))
+    }
+
+    /// Median of a non-empty array by selection (mean of the two central values for an even count); reorders it.
+    static func selectMedian(_ values: inout [Float]) -> Float {
+        let n = values.count, upper = QuickSelect.kthSmallest(&values, n / 2)
+        guard n % 2 == 0 else { return upper }
+        // After selection everything below n/2 is ≤ upper; the lower central value is their maximum.
+        var lower = -Float.infinity
+        for i in 0..<(n / 2) where values[i] > lower { lower = values[i] }
+        return (lower + upper) / 2
     }
 }

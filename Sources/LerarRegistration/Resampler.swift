@@ -25,11 +25,28 @@ public struct Resampler: Sendable {
     let table: [Double]
     static let tableResolution = 4096.0
 
+    /// For each fraction q/4096 of a pixel, the taps' positive and negative weight parts (`2·radius` each) and
+    /// their sums: the interior fast path then needs no kernel evaluation and no sign branches.
+    /// Taps beyond `2·radius` are zero, so one 8-lane vector serves every kernel.
+    let positiveTaps: [SIMD8<Float>], negativeTaps: [SIMD8<Float>], positiveSums: [Float], negativeSums: [Float]
+
     public init(interpolation: Interpolation = .lanczos3, clampingThreshold: Double = 0.3) {
         self.interpolation = interpolation
         self.clampingThreshold = clampingThreshold
         let count = interpolation.radius * Int(Self.tableResolution) + 2
         table = (0..<count).map { Self.exactKernel(interpolation, Double($0) / Self.tableResolution) }
+        let taps = 2 * interpolation.radius, fractions = Int(Self.tableResolution) + 1
+        var positive = [SIMD8<Float>](repeating: .zero, count: fractions), negative = positive
+        var positiveSums = [Float](repeating: 0, count: fractions), negativeSums = positiveSums
+        for q in 0..<fractions {
+            let f = Double(q) / Self.tableResolution
+            for k in 0..<taps {
+                let w = Self.exactKernel(interpolation, f + Double(interpolation.radius - 1 - k))
+                positive[q][k] = Float(max(w, 0)); negative[q][k] = Float(max(-w, 0))
+                positiveSums[q] += Float(max(w, 0)); negativeSums[q] += Float(max(-w, 0))
+            }
+        }
+        (positiveTaps, negativeTaps, self.positiveSums, self.negativeSums) = (positive, negative, positiveSums, negativeSums)
     }
 
     /// Kernel weight at distance `d` px, interpolated from the table.
@@ -81,6 +98,11 @@ public struct Resampler: Sendable {
                                     continue
                                 }
                                 let x0 = Int(sx.rounded(.down)) - interpolation.radius + 1, y0 = Int(sy.rounded(.down)) - interpolation.radius + 1
+                                if x0 >= 0, y0 >= 0, x0 + 8 <= sw, y0 + taps <= sh {
+                                    let value = interior(input, sw, x0, y0, sx, sy)
+                                    // A NaN source sample poisons the sums: such pixels take the exact path below.
+                                    if !value.isNaN { out[y * width + x] = value; continue }
+                                }
                                 for k in 0..<taps {
                                     wx[k] = kernel(sx - Double(x0 + k)); ix[k] = Self.mirror(x0 + k, sw)
                                     wy[k] = kernel(sy - Double(y0 + k)); iy[k] = Self.mirror(y0 + k, sh)
@@ -103,6 +125,43 @@ public struct Resampler: Sendable {
             }
         }
         return output
+    }
+
+    /// Interpolated value at (`sx`, `sy`) from a tap block wholly inside the source, from the fraction tables (error
+    /// of the position quantisation ≤ 1/8192 px); NaN when a sample in the block is NaN.
+    @inline(__always) func interior(_ input: UnsafeBufferPointer<Float>, _ sw: Int, _ x0: Int, _ y0: Int, _ sx: Double, _ sy: Double) -> Float {
+        let taps = 2 * interpolation.radius, resolution = Self.tableResolution
+        let qx = Int(((sx - sx.rounded(.down)) * resolution).rounded()), qy = Int(((sy - sy.rounded(.down)) * resolution).rounded())
+        let px = positiveTaps[qx], nx = negativeTaps[qx], py = positiveTaps[qy], ny = negativeTaps[qy]
+        let block = input.baseAddress! + y0 * sw + x0
+        // Literal tap counts let the compiler unroll the loops.
+        let (positive, negative) = switch taps {
+        case 6: Self.lobes(block, sw, 6, px, nx, py, ny)
+        case 4: Self.lobes(block, sw, 4, px, nx, py, ny)
+        default: Self.lobes(block, sw, taps, px, nx, py, ny)
+        }
+        let positiveWeight = positiveSums[qy] * positiveSums[qx] + negativeSums[qy] * negativeSums[qx]
+        let negativeWeight = positiveSums[qy] * negativeSums[qx] + negativeSums[qy] * positiveSums[qx]
+        return Float(clamp(Double(positive), Double(positiveWeight), Double(negative), Double(negativeWeight)))
+    }
+
+    /// Positive and negative lobe sums of a `taps`×`taps` block starting at `block`: Σ v·(py·px + ny·nx) and
+    /// Σ v·(py·nx + ny·px), the separable kernel's two signs without a branch per tap.
+    @inline(__always) static func lobes(_ block: UnsafePointer<Float>, _ stride: Int, _ taps: Int, _ px: SIMD8<Float>, _ nx: SIMD8<Float>,
+                                        _ py: SIMD8<Float>, _ ny: SIMD8<Float>) -> (Float, Float) {
+        var positive: Float = 0, negative: Float = 0
+        var row = block
+        for j in 0..<taps {
+            var rowPositive: Float = 0, rowNegative: Float = 0
+            for i in 0..<taps {
+                let v = row[i]
+                rowPositive += px[i] * v; rowNegative += nx[i] * v
+            }
+            positive += py[j] * rowPositive + ny[j] * rowNegative
+            negative += py[j] * rowNegative + ny[j] * rowPositive
+            row += stride
+        }
+        return (positive, negative)
     }
 
     /// Combines the positive and negative lobes, damping the negative one where it would ring.

@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// A star found in an image, in that image's px.
 public struct DetectedStar: Sendable, Codable {
@@ -14,18 +15,36 @@ public struct DetectedStar: Sendable, Codable {
 /// (Registration's star detector and PSF fits come in LerarRegistration; this one only has to be honest.)
 public enum SimpleStarFinder {
     public static func find(plane: [Float], width: Int, height: Int, background: BackgroundGrid, sigma: Double,
-                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 3) -> [DetectedStar] {
-        var residual = [Double](repeating: .nan, count: plane.count)
-        for y in 0..<height { for x in 0..<width { residual[y * width + x] = Double(plane[y * width + x]) - background.value(x: x, y: y) } }
+                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 3, backgroundMap: [Float]? = nil) -> [DetectedStar] {
+        let map = backgroundMap ?? background.map(width: width, height: height)
+        var residual = [Float](repeating: .nan, count: plane.count)
+        residual.withUnsafeMutableBufferPointer { out in
+            let shared = UnsafeSendable(out)
+            Parallel.forEachChunk(count: plane.count) { range in
+                for i in range { shared.value[i] = plane[i] - map[i] }
+            }
+        }
+        guard height > 2 * edge, width > 2 * edge else { return [] }
+        let residualPlane = residual
         let limit = threshold * sigma
+        let found = Parallel.mapChunks(count: height - 2 * edge, minimumChunkSize: 16) { rows in
+            peaks(residualPlane, plane: plane, width: width, height: height, rows: (rows.lowerBound + edge)..<(rows.upperBound + edge),
+                  limit: limit, saturation: saturation, edge: edge)
+        }
+        return found.flatMap { $0 }
+    }
+
+    /// Stars whose peak lies in `rows`.
+    static func peaks(_ residual: [Float], plane: [Float], width: Int, height: Int, rows: Range<Int>, limit: Double,
+                      saturation: Double, edge: Int) -> [DetectedStar] {
         var stars: [DetectedStar] = []
-        for y in edge..<(height - edge) {
+        for y in rows {
             for x in edge..<(width - edge) {
-                let v = residual[y * width + x]
+                let v = Double(residual[y * width + x])
                 guard v > limit, v.isFinite, Double(plane[y * width + x]) < saturation else { continue }
                 var isPeak = true, brightNeighbours = 0
                 for dy in -2...2 { for dx in -2...2 where dx != 0 || dy != 0 {
-                    let n = residual[(y + dy) * width + x + dx]
+                    let n = Double(residual[(y + dy) * width + x + dx])
                     if !(n.isFinite) || n > v || (n == v && (dy < 0 || (dy == 0 && dx < 0))) { isPeak = false }
                     if abs(dx) <= 1 && abs(dy) <= 1 && n > 0.5 * limit { brightNeighbours += 1 }
                 } }
@@ -37,9 +56,9 @@ public enum SimpleStarFinder {
         return stars
     }
 
-    static func measure(_ r: [Double], width: Int, height: Int, x: Int, y: Int) -> DetectedStar? {
+    static func measure(_ r: [Float], width: Int, height: Int, x: Int, y: Int) -> DetectedStar? {
         // Peak from a log-parabola through the 3×3 maximum (exact for a Gaussian core).
-        let c = r[y * width + x], l = r[y * width + x - 1], rr = r[y * width + x + 1], u = r[(y - 1) * width + x], d = r[(y + 1) * width + x]
+        let c = Double(r[y * width + x]), l = Double(r[y * width + x - 1]), rr = Double(r[y * width + x + 1]), u = Double(r[(y - 1) * width + x]), d = Double(r[(y + 1) * width + x])
         guard l > 0, rr > 0, u > 0, d > 0 else { return nil }
         let ax = log(l) - 2 * log(c) + log(rr), ay = log(u) - 2 * log(c) + log(d)
         guard ax < 0, ay < 0 else { return nil }
@@ -54,14 +73,14 @@ public enum SimpleStarFinder {
             for dy in -radius...radius { for dx in -radius...radius where max(abs(dx), abs(dy)) == radius {
                 let px = x + dx, py = y + dy
                 guard px >= 0, py >= 0, px < width, py < height else { continue }
-                if r[py * width + px] > half { ringAbove = true }
+                if Double(r[py * width + px]) > half { ringAbove = true }
             } }
             if !ringAbove { reach = radius; break }
         }
         for dy in -reach...reach { for dx in -reach...reach {
             let px = x + dx, py = y + dy
             guard px >= 0, py >= 0, px < width, py < height else { continue }
-            if r[py * width + px] > half { area += 1 }
+            if Double(r[py * width + px]) > half { area += 1 }
         } }
         let fwhm = 2 * (Double(area) / .pi).squareRoot()
         // Centroid within 1.5 FWHM, re-centred until it settles (a window off-centre would pull it).
@@ -92,13 +111,13 @@ public enum SimpleStarFinder {
     /// Calls `body(value ≥ 0, dx, dy)` for each pixel within `radius` of `centre` (offsets from it), searching
     /// `span` px around the integer position `around`.
     @inline(__always)
-    static func forEachPixel(_ r: [Double], width: Int, height: Int, around: (Int, Int), span: Int, centre: (Double, Double),
+    static func forEachPixel(_ r: [Float], width: Int, height: Int, around: (Int, Int), span: Int, centre: (Double, Double),
                              radius: Double, _ body: (Double, Double, Double) -> Void) {
         for py in max(0, around.1 - span)...min(height - 1, around.1 + span) {
             for px in max(0, around.0 - span)...min(width - 1, around.0 + span) {
                 let dx = Double(px) - centre.0, dy = Double(py) - centre.1
                 guard dx * dx + dy * dy <= radius * radius else { continue }
-                body(max(0, r[py * width + px]), dx, dy)
+                body(max(0, Double(r[py * width + px])), dx, dy)
             }
         }
     }

@@ -1,0 +1,29 @@
+import Foundation
+import LerarCore
+import LerarIO
+import LerarRegistration
+
+/// `lerar-bench stage resample|analyze FILE [REPEATS]`: one registration step on one frame, in process, best and
+/// median of the repeats, so a change to a hot loop can be measured without the file I/O around it.
+func runStageBenchmark(_ stage: String, path: String, repeats: Int) throws {
+    let image = try ImageFile.read(path)
+    let registrar = Registrar()
+    var times: [Double] = []
+    for _ in 0..<repeats {
+        let start = DispatchTime.now().uptimeNanoseconds
+        switch stage {
+        case "resample":
+            let transform = AffineTransform2D.rotation(0.003, about: (Double(image.width) / 2, Double(image.height) / 2), shift: (3.37, -2.71))
+            let out = Resampler().resample(image, outputToSource: transform, width: image.width, height: image.height)
+            precondition(!out[100, 100].isNaN)
+        case "analyze":
+            precondition(!registrar.analyze(image).stars.isEmpty)
+        default:
+            throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "unknown stage \(stage)"])
+        }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let sorted = times.sorted()
+    print(String(format: "%@ %d×%d: best %.3f s, median %.3f s (%d runs, %d cores)", stage, image.width, image.height,
+                 sorted[0], sorted[sorted.count / 2], repeats, Parallel.coreCount))
+}
