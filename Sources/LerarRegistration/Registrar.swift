@@ -8,6 +8,9 @@ import LerarIO
 public struct Registrar: Sendable {
     public struct Parameters: Sendable, Codable, Equatable {
         public var interpolation = Resampler.Interpolation.lanczos3
+        /// Map fitted to the matched stars (affine, as Siril's default; similarity for rigid set-ups, homography for
+        /// wide fields).
+        public var model = TransformModel.affine
         /// Lanczos/bicubic clamping threshold (PixInsight 0.3).
         public var clampingThreshold = 0.3
         /// Detection threshold in background σ.
@@ -29,7 +32,7 @@ public struct Registrar: Sendable {
         /// RMS of matched star positions after the fit, px.
         public var rms: Double?
         /// Maps this frame's px to the reference's px.
-        public var transform: AffineTransform2D?
+        public var transform: ProjectiveTransform2D?
         public var mirrored: Bool
         public var rotationDegrees: Double?
         /// Why the frame was skipped.
@@ -66,12 +69,14 @@ public struct Registrar: Sendable {
     /// Transform from `frame` stars to `reference` stars (trying the frame mirrored if it does not match as it is).
     public func solve(frame: [DetectedStar], width: Int, reference: [DetectedStar]) -> (StarMatcher.Match, mirrored: Bool)? {
         let target = reference.map { ($0.x, $0.y) }
-        if let match = StarMatcher.match(image: frame.map { ($0.x, $0.y) }, catalogue: target), match.pairs.count >= parameters.minimumMatches {
+        if let match = StarMatcher.match(image: frame.map { ($0.x, $0.y) }, catalogue: target, model: parameters.model),
+           match.pairs.count >= parameters.minimumMatches {
             return (match, false)
         }
         let flip = AffineTransform2D(a: -1, b: 0, c: Double(width - 1), d: 0, e: 1, f: 0)
-        if var match = StarMatcher.match(image: frame.map { flip.apply($0.x, $0.y) }, catalogue: target), match.pairs.count >= parameters.minimumMatches {
-            match.transform = match.transform.concatenating(flip)
+        if var match = StarMatcher.match(image: frame.map { flip.apply($0.x, $0.y) }, catalogue: target, model: parameters.model),
+           match.pairs.count >= parameters.minimumMatches {
+            match.transform = match.transform.concatenating(ProjectiveTransform2D(flip))
             return (match, true)
         }
         return nil
@@ -101,12 +106,18 @@ public struct Registrar: Sendable {
                     report.failure = "only \(found.count) stars detected (starless, clouded or out of focus)"
                 } else if let (match, mirrored) = solve(frame: found, width: image.width, reference: referenceStars),
                           let referenceToFrame = match.transform.inverted {
-                    var registered = resampler.resample(image, outputToSource: referenceToFrame, width: reference.width, height: reference.height)
+                    // The affine case skips the per-pixel division of the projective one.
+                    var registered = if let affine = referenceToFrame.affine {
+                        resampler.resample(image, outputToSource: affine, width: reference.width, height: reference.height)
+                    } else {
+                        resampler.resample(image, outputToSource: referenceToFrame, width: reference.width, height: reference.height)
+                    }
                     if parameters.noDataAsZero { registered.withMutableSamples { for i in 0..<$0.count where $0[i].isNaN { $0[i] = 0 } } }
                     let t = match.transform
-                    registered.metadata.addHistory(String(format: "%@ register: to %@, %d stars, rms %.3f px, a=%.6f b=%.6f c=%.3f d=%.6f e=%.6f f=%.3f%@",
-                                                          LerarVersion.application, URL(fileURLWithPath: referencePath).lastPathComponent, match.pairs.count,
-                                                          match.rms, t.a, t.b, t.c, t.d, t.e, t.f, mirrored ? " (mirrored)" : ""))
+                    registered.metadata.addHistory(String(format: "%@ register: to %@, %@, %d stars, rms %.3f px, matrix %@%@",
+                                                          LerarVersion.application, URL(fileURLWithPath: referencePath).lastPathComponent,
+                                                          parameters.model.rawValue, match.pairs.count, match.rms,
+                                                          t.matrix.map { String(format: "%.9g", $0) }.joined(separator: " "), mirrored ? " (mirrored)" : ""))
                     registered.sourceSampleFormat = .float32
                     let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
                     try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))

@@ -78,7 +78,7 @@ public struct Resampler: Sendable {
     }
 
     /// An image of `width`×`height` whose pixel (x, y) takes the source's value at `outputToSource(x, y)`.
-    public func resample(_ source: Image, outputToSource: AffineTransform2D, width: Int, height: Int) -> Image {
+    public func resample<Mapping: PixelMapping>(_ source: Image, outputToSource: Mapping, width: Int, height: Int) -> Image {
         var output = Image(width: width, height: height, colorSpace: source.colorSpace, metadata: source.metadata)
         let sw = source.width, sh = source.height
         for channel in 0..<source.channelCount {

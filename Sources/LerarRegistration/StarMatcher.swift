@@ -1,48 +1,40 @@
 import Foundation
 import LerarCore
 
-/// Finds the transform from an image's stars to a catalogue's: a similarity from pairs of bright stars
-/// (any rotation, flips excluded), voted by how many stars it lines up, then a least-squares affine refit.
+/// Finds the transform from an image's stars to a catalogue's (shared/reference/registration.md §3): similar
+/// triangles of bright stars (side-ratio descriptors, orientation kept, so any rotation and scale) vote for star
+/// correspondences; RANSAC over two-point similarities picks the map most stars agree with; then least-squares refits
+/// of the chosen model on every matched star, with ever tighter pairing and outliers left out.
 public enum StarMatcher {
     public struct Match: Sendable {
         /// Maps image px to catalogue px.
-        public var transform: AffineTransform2D
+        public var transform: ProjectiveTransform2D
         /// Matched (image index, catalogue index) pairs.
         public var pairs: [(Int, Int)]
         /// RMS residual of matched stars after the refit, px.
         public var rms: Double
     }
 
-    public static func match(image: [(x: Double, y: Double)], catalogue: [(x: Double, y: Double)],
-                             brightImage: Int = 12, brightCatalogue: Int = 40, tolerance: Double = 1.5) -> Match? {
+    public typealias Point = (x: Double, y: Double)
+
+    public static func match(image: [Point], catalogue: [Point], model: TransformModel = .affine,
+                             brightImage: Int = 25, brightCatalogue: Int = 40, tolerance: Double = 1.5) -> Match? {
         let a = Array(image.prefix(brightImage)), b = Array(catalogue.prefix(brightCatalogue))
         guard a.count >= 3, b.count >= 3 else { return nil }
-        var best: (AffineTransform2D, Int)?
-        for i in 0..<a.count { for j in (i + 1)..<a.count {
-            let da = hypot(a[j].x - a[i].x, a[j].y - a[i].y)
-            guard da > 20 else { continue }
-            for k in 0..<b.count { for l in 0..<b.count where l != k {
-                let db = hypot(b[l].x - b[k].x, b[l].y - b[k].y)
-                guard abs(db - da) < 2 * tolerance else { continue }
-                let angle = atan2(b[l].y - b[k].y, b[l].x - b[k].x) - atan2(a[j].y - a[i].y, a[j].x - a[i].x)
-                let rotation = AffineTransform2D.rotation(angle, about: (0, 0))
-                let moved = rotation.apply(a[i].x, a[i].y)
-                var candidate = rotation
-                candidate.c = b[k].x - moved.x
-                candidate.f = b[k].y - moved.y
-                let votes = a.filter { p in let q = candidate.apply(p.x, p.y); return b.contains { hypot($0.x - q.x, $0.y - q.y) < 2 * tolerance } }.count
-                if votes > (best?.1 ?? 2) { best = (candidate, votes) }
-            } }
-        } }
-        guard var transform = best?.0 else { return nil }
+        let candidates = TriangleVoting.correspondences(a, b)
+        guard let seed = consensus(candidates, a, b, tolerance: 2 * tolerance) else { return nil }
+        var transform = ProjectiveTransform2D(seed)
         // Refit with ever tighter pairing, and fit only the pairs within 3× the median residual, so blends and
-        // chance neighbours cannot pull the solution.
-        for pairing in [3 * tolerance, 2 * tolerance, tolerance, tolerance] {
+        // chance neighbours cannot pull the solution. The similarity seed is refined as affine first, so a
+        // homography starts from a good guess.
+        let stages: [(Double, TransformModel)] = [(3 * tolerance, model == .similarity ? .similarity : .affine),
+                                                  (2 * tolerance, model), (tolerance, model), (tolerance, model)]
+        for (pairing, stageModel) in stages {
             let pairs = nearestPairs(image, catalogue, transform, tolerance: pairing)
             let residuals = pairs.map { residual($0, image, catalogue, transform) }
             guard let limit = medianOf(residuals).map({ max(0.05, 3 * $0) }) else { break }
             let core = zip(pairs, residuals).filter { $0.1 <= limit }.map { (image[$0.0.0], catalogue[$0.0.1]) }
-            guard core.count >= 3, let refit = leastSquaresAffine(core) else { break }
+            guard core.count >= max(3, stageModel.minimumPairs + 1), let refit = stageModel.fit(core) else { break }
             transform = refit
         }
         let pairs = nearestPairs(image, catalogue, transform, tolerance: tolerance)
@@ -51,7 +43,32 @@ public enum StarMatcher {
         return Match(transform: transform, pairs: pairs, rms: (squared.reduce(0, +) / Double(squared.count)).squareRoot())
     }
 
-    static func residual(_ pair: (Int, Int), _ image: [(x: Double, y: Double)], _ catalogue: [(x: Double, y: Double)], _ transform: AffineTransform2D) -> Double {
+    /// RANSAC over pairs of candidate correspondences: the two-point similarity that lines up most bright stars.
+    /// Deterministic: the best-voted candidates are tried exhaustively, then a fixed-seed random sample of the rest.
+    static func consensus(_ candidates: [(Int, Int)], _ a: [Point], _ b: [Point], tolerance: Double) -> AffineTransform2D? {
+        guard candidates.count >= 2 else { return nil }
+        var hypotheses: [(Int, Int)] = []
+        let top = min(candidates.count, 24)
+        for i in 0..<top { for j in (i + 1)..<top { hypotheses.append((i, j)) } }
+        var random = SeededRandom(seed: 0x5eed)
+        for _ in 0..<(candidates.count > top ? 400 : 0) {
+            let i = Int(random.next() % UInt64(candidates.count)), j = Int(random.next() % UInt64(candidates.count))
+            if i != j { hypotheses.append((i, j)) }
+        }
+        var best: (AffineTransform2D, Int)?
+        for (i, j) in hypotheses {
+            let (p, q) = candidates[i], (r, s) = candidates[j]
+            guard p != r, q != s, hypot(a[r].x - a[p].x, a[r].y - a[p].y) > 10 else { continue }
+            guard let candidate = TransformModel.similarity([(a[p], b[q]), (a[r], b[s])]) else { continue }
+            let scale = hypot(candidate.a, candidate.d)
+            guard scale > 0.5, scale < 2 else { continue }
+            let votes = nearestPairs(a, b, ProjectiveTransform2D(candidate), tolerance: tolerance).count
+            if votes > (best?.1 ?? 2) { best = (candidate, votes) }
+        }
+        return best?.0
+    }
+
+    static func residual(_ pair: (Int, Int), _ image: [Point], _ catalogue: [Point], _ transform: ProjectiveTransform2D) -> Double {
         let q = transform.apply(image[pair.0].x, image[pair.0].y)
         return hypot(q.x - catalogue[pair.1].x, q.y - catalogue[pair.1].y)
     }
@@ -63,7 +80,7 @@ public enum StarMatcher {
     }
 
     /// Mutual nearest neighbours within `tolerance` px after mapping image stars by `transform`.
-    static func nearestPairs(_ image: [(x: Double, y: Double)], _ catalogue: [(x: Double, y: Double)], _ transform: AffineTransform2D,
+    static func nearestPairs(_ image: [Point], _ catalogue: [Point], _ transform: ProjectiveTransform2D,
                              tolerance: Double) -> [(Int, Int)] {
         // Bucket the catalogue on a grid of tolerance-sized cells for speed.
         var grid: [Int: [Int]] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// Light transmission of the optical train per filter: vignetting times dust-donut shadows.
 public struct OpticsModel: Sendable {

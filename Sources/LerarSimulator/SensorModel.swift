@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// The camera's fixed pattern: bias columns, dark current map (base, hot pixels, amp glow), dead column, cold pixels.
 public struct SensorModel: Sendable {

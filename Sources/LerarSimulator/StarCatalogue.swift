@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// Stars in sky coordinates (px of the session's plate scale; panel 1's reference frame has its origin at (0, 0)).
 public struct StarCatalogue: Sendable {

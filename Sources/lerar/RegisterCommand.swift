@@ -4,6 +4,7 @@ import LerarCore
 import LerarRegistration
 
 extension Resampler.Interpolation: ExpressibleByArgument {}
+extension TransformModel: ExpressibleByArgument {}
 
 struct RegisterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,6 +26,9 @@ struct RegisterCommand: ParsableCommand {
     @Option(help: "Reference frame (default: the frame with most stars per FWHM²).")
     var reference: String?
 
+    @Option(help: "Transform fitted to the matched stars: similarity, affine or homography.")
+    var model: TransformModel = .affine
+
     @Option(help: "lanczos3, bicubic or bilinear.")
     var interpolation: Resampler.Interpolation = .lanczos3
 
@@ -37,13 +41,14 @@ struct RegisterCommand: ParsableCommand {
     @Flag(help: "Replace existing outputs.")
     var overwrite = false
 
-    @Flag(help: "Print a JSON report (schema lerar.registration, version 1).")
+    @Flag(help: "Print a JSON report (schema lerar.registration, version 2).")
     var json = false
 
     func run() throws {
         guard ["nan", "zero"].contains(nodata) else { throw ValidationError("--nodata is nan or zero") }
         var parameters = Registrar.Parameters()
         parameters.interpolation = interpolation
+        parameters.model = model
         parameters.clampingThreshold = clamping
         parameters.noDataAsZero = nodata == "zero"
         let registrar = Registrar(parameters: parameters)
@@ -58,7 +63,7 @@ struct RegisterCommand: ParsableCommand {
             throw ExitCode.failure
         }
         if json {
-            struct Document: Encodable { let schema = "lerar.registration", schemaVersion = 1; let reference: String; let frames: [Registrar.FrameReport] }
+            struct Document: Encodable { let schema = "lerar.registration", schemaVersion = 2; let reference: String; let frames: [Registrar.FrameReport] }
             try Terminal.printJSON(Document(reference: referencePath, frames: reports))
         } else {
             print("reference: \(referencePath)")

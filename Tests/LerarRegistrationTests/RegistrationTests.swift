@@ -6,7 +6,7 @@ import Testing
 import LerarSimulator
 
 /// RMS over a grid of points of the difference between two maps of the frame, px.
-func transformError(_ a: AffineTransform2D, _ b: AffineTransform2D, width: Int, height: Int) -> Double {
+func transformError(_ a: some PixelMapping, _ b: some PixelMapping, width: Int, height: Int) -> Double {
     var squares = 0.0, count = 0.0
     for y in stride(from: 0.0, through: Double(height - 1), by: Double(height - 1) / 8) {
         for x in stride(from: 0.0, through: Double(width - 1), by: Double(width - 1) / 8) {

@@ -87,7 +87,7 @@ public enum ResultVerifier {
                       truthStarsInField: inField, recoveredStars: match?.pairs.count ?? 0,
                       recoveredFraction: inField > 0 ? Double(match?.pairs.count ?? 0) / Double(inField) : 0,
                       trailResidueSigma: trailResidue, trailsChecked: trailsChecked, matchedStars: match?.pairs.count ?? 0,
-                      starRMS: rms, starsInRMS: rmsStars, imageToReference: match?.transform, notes: notes)
+                      starRMS: rms, starsInRMS: rmsStars, imageToReference: match?.transform.affine, notes: notes)
     }
 
     static func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : BackgroundGrid.median(values) }
