@@ -78,18 +78,26 @@ public struct Resampler: Sendable {
     }
 
     /// An image of `width`×`height` whose pixel (x, y) takes the source's value at `outputToSource(x, y)`.
-    public func resample<Mapping: PixelMapping>(_ source: Image, outputToSource: Mapping, width: Int, height: Int) -> Image {
+    public func resample(_ source: Image, outputToSource: AffineTransform2D, width: Int, height: Int) -> Image {
+        resampled(source, outputToSource, width, height)
+    }
+
+    /// The same through a projective map.
+    public func resample(_ source: Image, outputToSource: ProjectiveTransform2D, width: Int, height: Int) -> Image {
+        resampled(source, outputToSource, width, height)
+    }
+
+    /// One generic body, specialised for each map type inside this module (a call across modules would go through
+    /// the protocol witness for every pixel).
+    func resampled<Mapping: PixelMapping>(_ source: Image, _ outputToSource: Mapping, _ width: Int, _ height: Int) -> Image {
         var output = Image(width: width, height: height, colorSpace: source.colorSpace, metadata: source.metadata)
-        let sw = source.width, sh = source.height
+        let sw = source.width, sh = source.height, radius = interpolation.radius, taps = 2 * radius
         for channel in 0..<source.channelCount {
             source.withChannel(channel) { input in
                 output.withMutableChannel(channel) { out in
                     let shared = UnsafeSendable((input, out))
                     Parallel.forEachChunk(count: height, minimumChunkSize: 8) { rows in
                         let (input, out) = shared.value
-                        let taps = 2 * interpolation.radius
-                        var wx = [Double](repeating: 0, count: taps), wy = wx
-                        var ix = [Int](repeating: 0, count: taps), iy = ix
                         for y in rows {
                             for x in 0..<width {
                                 let (sx, sy) = outputToSource.apply(Double(x), Double(y))
@@ -97,27 +105,16 @@ public struct Resampler: Sendable {
                                     out[y * width + x] = .nan
                                     continue
                                 }
-                                let x0 = Int(sx.rounded(.down)) - interpolation.radius + 1, y0 = Int(sy.rounded(.down)) - interpolation.radius + 1
-                                if x0 >= 0, y0 >= 0, x0 + 8 <= sw, y0 + taps <= sh {
-                                    let value = interior(input, sw, x0, y0, sx, sy)
+                                // sx, sy ≥ −0.5, so truncating sx + 1 floors without a libm call.
+                                let fx = Int(sx + 1) - 1, fy = Int(sy + 1) - 1
+                                let x0 = fx - radius + 1, y0 = fy - radius + 1
+                                if x0 >= 0, y0 >= 0, x0 + taps <= sw, y0 + taps <= sh {
+                                    let qx = Int((sx - Double(fx)) * Self.tableResolution + 0.5), qy = Int((sy - Double(fy)) * Self.tableResolution + 0.5)
+                                    let value = interior(input.baseAddress! + y0 * sw + x0, sw, qx, qy)
                                     // A NaN source sample poisons the sums: such pixels take the exact path below.
                                     if !value.isNaN { out[y * width + x] = value; continue }
                                 }
-                                for k in 0..<taps {
-                                    wx[k] = kernel(sx - Double(x0 + k)); ix[k] = Self.mirror(x0 + k, sw)
-                                    wy[k] = kernel(sy - Double(y0 + k)); iy[k] = Self.mirror(y0 + k, sh)
-                                }
-                                var positive = 0.0, positiveWeight = 0.0, negative = 0.0, negativeWeight = 0.0
-                                for j in 0..<taps where wy[j] != 0 {
-                                    let row = iy[j] * sw
-                                    for i in 0..<taps where wx[i] != 0 {
-                                        let v = Double(input[row + ix[i]])
-                                        guard v == v else { continue } // no data in the source
-                                        let w = wx[i] * wy[j]
-                                        if w > 0 { positive += w * v; positiveWeight += w } else { negative -= w * v; negativeWeight -= w }
-                                    }
-                                }
-                                out[y * width + x] = Float(clamp(positive, positiveWeight, negative, negativeWeight))
+                                out[y * width + x] = exact(input, sw, sh, x0, y0, sx, sy)
                             }
                         }
                     }
@@ -127,13 +124,11 @@ public struct Resampler: Sendable {
         return output
     }
 
-    /// Interpolated value at (`sx`, `sy`) from a tap block wholly inside the source, from the fraction tables (error
-    /// of the position quantisation ≤ 1/8192 px); NaN when a sample in the block is NaN.
-    @inline(__always) func interior(_ input: UnsafeBufferPointer<Float>, _ sw: Int, _ x0: Int, _ y0: Int, _ sx: Double, _ sy: Double) -> Float {
-        let taps = 2 * interpolation.radius, resolution = Self.tableResolution
-        let qx = Int(((sx - sx.rounded(.down)) * resolution).rounded()), qy = Int(((sy - sy.rounded(.down)) * resolution).rounded())
+    /// Interpolated value from the tap block at `block` wholly inside the source, for the fractions qx/4096 and
+    /// qy/4096 of a pixel (position quantised to ≤ 1/8192 px); NaN when a sample in the block is NaN.
+    @inline(__always) func interior(_ block: UnsafePointer<Float>, _ sw: Int, _ qx: Int, _ qy: Int) -> Float {
+        let taps = 2 * interpolation.radius
         let px = positiveTaps[qx], nx = negativeTaps[qx], py = positiveTaps[qy], ny = negativeTaps[qy]
-        let block = input.baseAddress! + y0 * sw + x0
         // Literal tap counts let the compiler unroll the loops.
         let (positive, negative) = switch taps {
         case 6: Self.lobes(block, sw, 6, px, nx, py, ny)
@@ -162,6 +157,27 @@ public struct Resampler: Sendable {
             row += stride
         }
         return (positive, negative)
+    }
+
+    /// The general path, at the borders (mirrored rows and columns) and next to NaN samples (left out with their
+    /// weights): exact kernel weights in double precision.
+    func exact(_ input: UnsafeBufferPointer<Float>, _ sw: Int, _ sh: Int, _ x0: Int, _ y0: Int, _ sx: Double, _ sy: Double) -> Float {
+        let taps = 2 * interpolation.radius
+        var positive = 0.0, positiveWeight = 0.0, negative = 0.0, negativeWeight = 0.0
+        for j in 0..<taps {
+            let wy = kernel(sy - Double(y0 + j))
+            guard wy != 0 else { continue }
+            let row = Self.mirror(y0 + j, sh) * sw
+            for i in 0..<taps {
+                let wx = kernel(sx - Double(x0 + i))
+                guard wx != 0 else { continue }
+                let v = Double(input[row + Self.mirror(x0 + i, sw)])
+                guard v == v else { continue } // no data in the source
+                let w = wx * wy
+                if w > 0 { positive += w * v; positiveWeight += w } else { negative -= w * v; negativeWeight -= w }
+            }
+        }
+        return Float(clamp(positive, positiveWeight, negative, negativeWeight))
     }
 
     /// Combines the positive and negative lobes, damping the negative one where it would ring.
