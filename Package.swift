@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LerarCalibration", targets: ["LerarCalibration"]),
         .library(name: "LerarIntegration", targets: ["LerarIntegration"]),
         .library(name: "LerarRegistration", targets: ["LerarRegistration"]),
+        .library(name: "LerarNormalization", targets: ["LerarNormalization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,17 +27,19 @@ let package = Package(
         .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO", "LerarRegistration"]),
         .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
+        .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
         .executableTarget(
             name: "lerar",
-            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
+        .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
         .testTarget(name: "LerarCoreTests", dependencies: ["LerarCore"]),
         .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarSimulatorTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarRegistrationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarSimulator"]),
         .testTarget(name: "LerarIntegrationTests", dependencies: ["LerarCore", "LerarIO", "LerarIntegration", "LerarSimulator"]),
         .testTarget(name: "LerarCalibrationTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarSimulator"]),
+        .testTarget(name: "LerarNormalizationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration", "LerarNormalization", "LerarSimulator"]),
         .testTarget(name: "LerarCLITests", dependencies: ["lerar", "LerarCore", "LerarIO", "LerarSimulator"]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,8 +10,10 @@ public struct IntegrationEngine: Sendable {
 
     public init(parameters: IntegrationParameters) { self.parameters = parameters }
 
-    public func integrate(paths: [String], progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> IntegrationResult {
+    public func integrate(paths: [String], local: (any LocalFrameNormalization)? = nil,
+                          progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> IntegrationResult {
         guard !paths.isEmpty else { throw IntegrationError.tooFewFrames(0) }
+        if parameters.normalization == .local && local == nil { throw IntegrationError.missingLocalNormalization }
         let readers = try paths.map(ImageRowReader.init(path:))
         let first = readers[0].header
         for reader in readers.dropFirst() where reader.header.width != first.width || reader.header.height != first.height || reader.header.channelCount != first.channelCount {
@@ -23,7 +25,7 @@ public struct IntegrationEngine: Sendable {
 
         // Pass 1: per-frame estimates (one frame in memory per core at a time).
         let needNoise: Bool = { if case .noise = parameters.weighting { return true }; return false }()
-        let needEstimates = parameters.normalization != .none || needNoise
+        let needEstimates = (parameters.normalization != .none && parameters.normalization != .local) || needNoise
         var estimates = [[ChannelEstimates]](repeating: [], count: count)
         if needEstimates {
             let box = UnsafeMutableBufferPointer<[ChannelEstimates]>.allocate(capacity: count)
@@ -47,7 +49,12 @@ public struct IntegrationEngine: Sendable {
             if let error = errors.first { throw error }
             estimates = Array(box)
         }
-        let weights = try frameWeights(readers: readers, estimates: estimates, channels: channels)
+        var weights = try frameWeights(readers: readers, estimates: estimates, channels: channels)
+        if let local, parameters.normalization == .local, needNoise {
+            // Noise weights of frames that LN scales by s: the normalized noise is s·σ (PixInsight's PSFScaleSNR).
+            let scaled = (0..<count).map { i in (0..<channels).map { c in weights[i][c] / pow(local.signalScale(frame: i, channel: c), 2) } }
+            weights = (0..<count).map { i in (0..<channels).map { c in scaled[i][c] / (scaled.map { $0[c] }.max() ?? 1) } }
+        }
         let rejection = StackRejection(parameters: parameters, frameCount: count)
 
         // Normalization coefficients per frame and channel: value' = value·scale + offset.
@@ -58,7 +65,7 @@ public struct IntegrationEngine: Sendable {
                 var k = 1.0, d = 0.0
                 if let e, let reference {
                     switch parameters.normalization {
-                    case .none: break
+                    case .none, .local: break
                     case .additive: d = reference.location - e.location
                     case .multiplicative: k = e.location != 0 ? reference.location / e.location : 1
                     case .additiveScaling:
@@ -69,7 +76,8 @@ public struct IntegrationEngine: Sendable {
                     }
                 }
                 scale[i * channels + c] = Float(k)
-                offset[i * channels + c] = Float(d) - Float(k) * pedestals[i]
+                // LN functions were fitted to the frames as stored, pedestal included, and output on the reference's scale.
+                offset[i * channels + c] = parameters.normalization == .local ? 0 : Float(d) - Float(k) * pedestals[i]
             }
         }
 
@@ -100,6 +108,12 @@ public struct IntegrationEngine: Sendable {
                     do { try readers[index].read(rows: rows, channel: channel, into: slice) } catch { errors.record(error) }
                 }
                 if let error = errors.first { throw error }
+                if let local, parameters.normalization == .local {
+                    Parallel.forEach(iterations: count) { index in
+                        local.apply(frame: index, channel: channel, rows: rows,
+                                    values: UnsafeMutableBufferPointer(rebasing: shared.value[(index * bandSize)..<((index + 1) * bandSize)]))
+                    }
+                }
                 let context = BandContext(width: width, rows: rows, channel: channel, channels: channels, count: count,
                                           scale: scale, offset: offset, weights: weights.map { $0[channel] }, parameters: parameters,
                                           rejection: rejection, tallies: tallies, network: network)
@@ -163,6 +177,14 @@ public struct IntegrationEngine: Sendable {
             }
         }
     }
+}
+
+/// Per-frame, per-pixel normalization supplied by the caller (Local Normalization): applied to each band of each
+/// frame as it is read, before range rejection, rejection and combination; pixels without data come back NaN.
+public protocol LocalFrameNormalization: Sendable {
+    func apply(frame: Int, channel: Int, rows: Range<Int>, values: UnsafeMutableBufferPointer<Float>)
+    /// The global signal scale the function multiplies frame values by (for noise weights).
+    func signalScale(frame: Int, channel: Int) -> Double
 }
 
 /// Thread-safe per-frame rejection counters.

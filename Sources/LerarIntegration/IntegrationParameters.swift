@@ -5,6 +5,8 @@ public struct IntegrationParameters: Sendable, Codable, Equatable {
 
     public enum Normalization: String, Sendable, Codable, CaseIterable {
         case none, additive, multiplicative, additiveScaling = "additive+scaling", multiplicativeScaling = "multiplicative+scaling"
+        /// Local Normalization: per-pixel functions from LerarNormalization (the caller passes them in).
+        case local
     }
 
     /// Robust estimators of location and scale used for normalization.

@@ -28,12 +28,14 @@ public enum IntegrationError: Error, Equatable, CustomStringConvertible {
     case tooFewFrames(Int)
     case geometryMismatch(path: String, detail: String)
     case badWeight(path: String, detail: String)
+    case missingLocalNormalization
 
     public var description: String {
         switch self {
         case let .tooFewFrames(count): "integration needs at least 1 frame (3 for rejection), got \(count)"
         case let .geometryMismatch(path, detail): "\(path): \(detail)"
         case let .badWeight(path, detail): "\(path): \(detail)"
+        case .missingLocalNormalization: "local normalization needs a reference (--ln-reference) to fit the frames to"
         }
     }
 }

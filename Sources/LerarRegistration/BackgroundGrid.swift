@@ -141,7 +141,7 @@ public struct BackgroundGrid: Sendable {
 
     /// Median after three rounds of clipping at 3 σ (σ from MAD), which removes stars from a sky cell.
     /// Selection-based (no sort, no moments), since cells hold tens of thousands of samples; reorders `values`.
-    static func clippedMedian(_ values: inout [Float]) -> Double {
+    public static func clippedMedian(_ values: inout [Float]) -> Double {
         guard values.count >= 16 else { return .nan }
         var deviations = [Float](repeating: 0, count: values.count)
         for _ in 0..<3 {
@@ -160,7 +160,7 @@ public struct BackgroundGrid: Sendable {
     }
 
     /// Median of a non-empty array by selection (mean of the two central values for an even count); reorders it.
-    static func selectMedian(_ values: inout [Float]) -> Float {
+    public static func selectMedian(_ values: inout [Float]) -> Float {
         let n = values.count, upper = QuickSelect.kthSmallest(&values, n / 2)
         guard n % 2 == 0 else { return upper }
         // After selection everything below n/2 is ≤ upper; the lower central value is their maximum.
