@@ -27,6 +27,7 @@ bench: release
 	@scripts/bench.sh
 	@scripts/bench-integration.sh
 	@scripts/bench-registration.sh
+	@scripts/bench-stages.sh
 
 bench-siril: release
 	@scripts/install-deps.sh --siril

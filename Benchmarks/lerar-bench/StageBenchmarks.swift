@@ -1,13 +1,22 @@
 import Foundation
 import LerarCore
 import LerarIO
+import LerarNormalization
 import LerarRegistration
 
-/// `lerar-bench stage resample|analyze FILE [REPEATS]`: one registration step on one frame, in process, best and
+/// `lerar-bench stage resample|analyze|ln FILE [REPEATS]` (ln: one frame normalized to a shifted copy of itself at
+/// scale 1024: background models, star photometry and the surfaces applied; the reference is analysed once, as in
+/// a run): one registration step on one frame, in process, best and
 /// median of the repeats, so a change to a hot loop can be measured without the file I/O around it.
 func runStageBenchmark(_ stage: String, path: String, repeats: Int) throws {
     let image = try ImageFile.read(path)
     let registrar = Registrar()
+    var lnReference: LocalNormalizationReference?
+    if stage == "ln" {
+        var reference = image
+        reference.withMutableSamples { for i in 0..<$0.count { $0[i] = $0[i] * 1.05 + 0.001 } }
+        lnReference = try LocalNormalizationReference(path: "reference", image: reference, parameters: LocalNormalizationParameters())
+    }
     var times: [Double] = []
     for _ in 0..<repeats {
         let start = DispatchTime.now().uptimeNanoseconds
@@ -16,6 +25,9 @@ func runStageBenchmark(_ stage: String, path: String, repeats: Int) throws {
             let transform = AffineTransform2D.rotation(0.003, about: (Double(image.width) / 2, Double(image.height) / 2), shift: (3.37, -2.71))
             let out = Resampler().resample(image, outputToSource: transform, width: image.width, height: image.height)
             precondition(!out[100, 100].isNaN)
+        case "ln":
+            let function = try lnReference!.function(for: image, path: path)
+            precondition(!function.apply(to: image)[100, 100].isNaN)
         case "analyze":
             precondition(!registrar.analyze(image).stars.isEmpty)
         default:

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LerarCore
 import LerarIntegration
+import LerarNormalization
 import LerarIO
 
 extension IntegrationParameters.Combination: ExpressibleByArgument {}
@@ -14,7 +15,7 @@ struct IntegrationOptions: ParsableArguments {
     @Option(help: "average, median, minimum or maximum.")
     var combination: IntegrationParameters.Combination = IntegrationParameters().combination
 
-    @Option(help: "none, additive, multiplicative, additive+scaling or multiplicative+scaling.")
+    @Option(help: "none, additive, multiplicative, additive+scaling, multiplicative+scaling or local (Local Normalization, with --ln-reference).")
     var normalization: IntegrationParameters.Normalization = IntegrationParameters().normalization
 
     @Option(help: "Scale estimator: mad, bwmv or ikss.")
@@ -117,6 +118,12 @@ struct IntegrateCommand: ParsableCommand {
 
     @OptionGroup var options: IntegrationOptions
 
+    @Option(name: .customLong("ln-reference"), help: "With --normalization local: the LN reference the frames are registered to (from `lerar lnref`).")
+    var lnReference: String?
+
+    @Option(name: .customLong("ln-scale"), help: "With --normalization local: normalization scale, px (default 1024, PixInsight).")
+    var lnScale = 1024
+
     @Flag(help: "Replace the output (and maps) if they exist.")
     var overwrite = false
 
@@ -129,7 +136,17 @@ struct IntegrateCommand: ParsableCommand {
         let result: IntegrationResult
         do {
             _ = try ImageFileFormat.from(path: output)
-            result = try IntegrationEngine(parameters: parameters).integrate(paths: files) { _, done, total in progress.update(done, of: total) }
+            var local: LocalNormalizationSet?
+            if parameters.normalization == .local {
+                guard let lnReference else { throw ValidationError("--normalization local needs --ln-reference") }
+                var ln = LocalNormalizationParameters()
+                ln.scale = lnScale
+                let reference = try LocalNormalizationReference(path: lnReference, image: try ImageFile.read(lnReference), parameters: ln)
+                let fitting = ProgressReporter("local normalization")
+                local = try LocalNormalizationSet.fit(paths: files, reference: reference) { fitting.update($0, of: $1) }
+                for function in local!.functions { for note in function.notes { Terminal.error("note: \(URL(fileURLWithPath: function.target).lastPathComponent): \(note)") } }
+            }
+            result = try IntegrationEngine(parameters: parameters).integrate(paths: files, local: local) { _, done, total in progress.update(done, of: total) }
             let write = ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite)
             try ImageFile.write(result.image, to: output, options: write)
             for (suffix, map) in [("rejection_low", result.rejectionLow), ("rejection_high", result.rejectionHigh)] {

@@ -223,4 +223,35 @@ final class Scratch {
         let bad = try CLIRun.run(["integrate", "nothing.fits", "-o", "x.xisf"], in: scratch.path)
         #expect(bad.status == 1 && bad.error.contains("nothing.fits"))
     }
+
+    @Test func lnrefNormalizeLinearfitBackgroundAndLocalIntegration() throws {
+        let scratch = Scratch()
+        #expect(try CLIRun.run(["simulate", "--out", "night", "--size", "256", "256", "--lights", "4", "--filters", "L", "--seed", "9"], in: scratch.path).status == 0)
+        let lights = (1...4).map { "night/lights/L/M31_LIGHT_L_300.00s_-10.0C_000\($0).fits" }
+        let register = try CLIRun.run(["register"] + lights + ["-o", "reg", "--reference", lights[0]], in: scratch.path)
+        #expect(register.status == 0, "\(register.error)")
+        let registered = (1...4).map { "reg/M31_LIGHT_L_300.00s_-10.0C_000\($0)_r.xisf" }
+        let lnref = try CLIRun.run(["lnref"] + registered + ["-o", "ref.xisf", "--best", "10", "--flatten", "--degree", "1", "--scale", "128"], in: scratch.path)
+        #expect(lnref.status == 0, "\(lnref.error)")
+        #expect(lnref.output.contains("only 4 frames") && lnref.output.contains("after flattening") && lnref.output.contains("missing data"))
+        let badBest = try CLIRun.run(["lnref"] + registered + ["-o", "ref2.xisf", "--best", "25"], in: scratch.path)
+        #expect(badBest.status != 0 && badBest.error.contains("10…20"))
+        let normalize = try CLIRun.run(["normalize"] + registered + ["--reference", "ref.xisf", "-o", "norm", "--scale", "128", "--pedestal", "100", "--autocrop", "--json"], in: scratch.path)
+        #expect(normalize.status == 0, "\(normalize.error)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(normalize.output.utf8)) as? [String: Any])
+        #expect((document["frames"] as? [Any])?.count == 4 && normalize.error.contains("autocrop"))
+        let cropped = try ImageFile.read(scratch.file("norm/M31_LIGHT_L_300.00s_-10.0C_0001_r_n.xisf"))
+        #expect(cropped.width < 256 && cropped.statistics()[0].count == cropped.pixelCount, "no NaN left after autocrop")
+        let stack = try CLIRun.run(["integrate"] + registered + ["-o", "stack.xisf", "--normalization", "local", "--ln-reference", "ref.xisf", "--ln-scale", "128", "--rejection", "none"], in: scratch.path)
+        #expect(stack.status == 0, "\(stack.error)")
+        let noReference = try CLIRun.run(["integrate"] + registered + ["-o", "stack2.xisf", "--normalization", "local"], in: scratch.path)
+        #expect(noReference.status != 0 && noReference.error.contains("--ln-reference"))
+        let linear = try CLIRun.run(["linearfit"] + registered + ["--reference", "ref.xisf", "-o", "lin"], in: scratch.path)
+        #expect(linear.status == 0 && linear.output.contains("·x"), "\(linear.error)")
+        let background = try CLIRun.run(["background", "stack.xisf", "-o", "flat.xisf", "--degree", "2", "--model", "model.xisf"], in: scratch.path)
+        #expect(background.status == 0 && background.output.contains("→"), "\(background.error)")
+        #expect(FileManager.default.fileExists(atPath: scratch.file("model.xisf")))
+        let same = try CLIRun.run(["background", "stack.xisf", "-o", "stack.xisf"], in: scratch.path)
+        #expect(same.status != 0)
+    }
 }
