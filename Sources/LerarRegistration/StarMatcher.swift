@@ -32,7 +32,9 @@ public enum StarMatcher {
         for (pairing, stageModel) in stages {
             let pairs = nearestPairs(image, catalogue, transform, tolerance: pairing)
             let residuals = pairs.map { residual($0, image, catalogue, transform) }
-            guard let limit = medianOf(residuals).map({ max(0.05, 3 * $0) }) else { break }
+            let median = BackgroundGrid.median(residuals)
+            guard median.isFinite else { break }
+            let limit = max(0.05, 3 * median)
             let core = zip(pairs, residuals).filter { $0.1 <= limit }.map { (image[$0.0.0], catalogue[$0.0.1]) }
             guard core.count >= max(3, stageModel.minimumPairs + 1), let refit = stageModel.fit(core) else { break }
             transform = refit
@@ -71,12 +73,6 @@ public enum StarMatcher {
     static func residual(_ pair: (Int, Int), _ image: [Point], _ catalogue: [Point], _ transform: ProjectiveTransform2D) -> Double {
         let q = transform.apply(image[pair.0].x, image[pair.0].y)
         return hypot(q.x - catalogue[pair.1].x, q.y - catalogue[pair.1].y)
-    }
-
-    static func medianOf(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// Mutual nearest neighbours within `tolerance` px after mapping image stars by `transform`.
