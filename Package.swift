@@ -12,9 +12,11 @@ let package = Package(
         .library(name: "LerarIntegration", targets: ["LerarIntegration"]),
         .library(name: "LerarRegistration", targets: ["LerarRegistration"]),
         .library(name: "LerarNormalization", targets: ["LerarNormalization"]),
+        .library(name: "LerarPipeline", targets: ["LerarPipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CFITSIO", pkgConfig: "cfitsio", providers: [.apt(["libcfitsio-dev"]), .brew(["cfitsio"])]),
@@ -28,9 +30,10 @@ let package = Package(
         .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
+        .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "lerar",
-            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarPipeline", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
         .testTarget(name: "LerarCoreTests", dependencies: ["LerarCore"]),
@@ -40,6 +43,7 @@ let package = Package(
         .testTarget(name: "LerarIntegrationTests", dependencies: ["LerarCore", "LerarIO", "LerarIntegration", "LerarSimulator"]),
         .testTarget(name: "LerarCalibrationTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarSimulator"]),
         .testTarget(name: "LerarNormalizationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration", "LerarNormalization", "LerarSimulator"]),
+        .testTarget(name: "LerarPipelineTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarPipeline", "LerarSimulator"]),
         .testTarget(name: "LerarCLITests", dependencies: ["lerar", "LerarCore", "LerarIO", "LerarSimulator"]),
     ],
     swiftLanguageModes: [.v6]

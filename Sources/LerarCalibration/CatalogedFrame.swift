@@ -34,6 +34,11 @@ public struct CatalogedFrame: Sendable, Codable, Equatable {
 public struct SkippedFile: Error, Sendable, Codable, Equatable {
     public var path: String
     public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
 }
 
 extension CatalogedFrame {

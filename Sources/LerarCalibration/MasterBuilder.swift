@@ -49,39 +49,45 @@ public struct MasterBuilder: Sendable {
 
     /// Builds every calibration master (existing masters are used as they are). Returns group id → master path.
     public func build(progress: (@Sendable (String) -> Void)? = nil) throws -> [String: Built] {
-        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
         var built: [String: Built] = [:]
-        let order: [FrameType] = [.bias, .dark, .darkFlat, .flat]
-        for type in order {
-            for group in plan.groups where group.type == type {
-                if group.isMaster {
-                    built[group.id] = Built(group: group.id, path: group.members[0], frames: 1, rejection: "existing master")
-                    continue
-                }
-                progress?("building master for \(group.id) (\(group.members.count) frames)")
-                let path = (outputFolder as NSString).appendingPathComponent(Self.masterName(group, among: plan.groups))
-                var parameters = type == .flat ? flatParameters : biasDarkParameters
-                if group.members.count < 3 { parameters.rejection = .none }
-                var inputs = group.members
-                var temporary: String?
-                if type == .flat {
-                    let calibration = plan.flats.first { $0.flatGroup == group.id }?.calibration
-                    if let id = calibration?.group, let master = built[id]?.path {
-                        let folder = (outputFolder as NSString).appendingPathComponent(".calibrated-flats-\(UUID().uuidString)")
-                        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                        temporary = folder
-                        inputs = try calibrateFlats(group.members, subtracting: master, into: folder)
-                    }
-                }
-                defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
-                let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs)
-                var image = result.image
-                setMasterKeywords(&image, group: group)
-                try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
-                built[group.id] = Built(group: group.id, path: path, frames: group.members.count, rejection: result.rejection.rawValue)
-            }
+        for group in Self.buildOrder(plan) {
+            if !group.isMaster { progress?("building master for \(group.id) (\(group.members.count) frames)") }
+            built[group.id] = try build(group, built: built)
         }
         return built
+    }
+
+    /// Calibration groups in the order their masters must be built (flats after the darks and bias they need).
+    public static func buildOrder(_ plan: LinkPlan) -> [FrameGroup] {
+        [FrameType.bias, .dark, .darkFlat, .flat].flatMap { type in plan.groups.filter { $0.type == type } }
+    }
+
+    /// The master group a flat group is calibrated with (its dark-flat, else the bias), if any.
+    public func flatCalibrationGroup(_ group: FrameGroup) -> String? {
+        plan.flats.first { $0.flatGroup == group.id }?.calibration.group
+    }
+
+    /// Builds one group's master; `built` must hold the master that calibrates it when it is a flat group.
+    public func build(_ group: FrameGroup, built: [String: Built]) throws -> Built {
+        if group.isMaster { return Built(group: group.id, path: group.members[0], frames: 1, rejection: "existing master") }
+        try FileManager.default.createDirectory(atPath: outputFolder, withIntermediateDirectories: true)
+        let path = (outputFolder as NSString).appendingPathComponent(Self.masterName(group, among: plan.groups))
+        var parameters = group.type == .flat ? flatParameters : biasDarkParameters
+        if group.members.count < 3 { parameters.rejection = .none }
+        var inputs = group.members
+        var temporary: String?
+        if group.type == .flat, let id = flatCalibrationGroup(group), let master = built[id]?.path {
+            let folder = (outputFolder as NSString).appendingPathComponent(".calibrated-flats-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            temporary = folder
+            inputs = try calibrateFlats(group.members, subtracting: master, into: folder)
+        }
+        defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
+        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs)
+        var image = result.image
+        setMasterKeywords(&image, group: group)
+        try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+        return Built(group: group.id, path: path, frames: group.members.count, rejection: result.rejection.rawValue)
     }
 
     /// Subtracts a master (dark-flat, or bias) from each flat; the results are Float32 temporary files.

@@ -29,6 +29,34 @@ public struct SessionCalibrator: Sendable {
         URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + (cosmetic ? "_c_cc." : "_c.") + ext
     }
 
+    /// The masters a light group is calibrated with: the bias only when there is no dark, or the dark is scaled
+    /// (a master dark already contains the bias), then the dark and the flat.
+    public static func usedMasters(_ links: LightGroupLinks, parameters: CalibrationParameters) -> [LinkDecision] {
+        let needBias = links.dark.darkScale != nil || parameters.optimizeDark || links.dark.group == nil
+        return (needBias ? [links.bias] : []) + [links.dark, links.flat]
+    }
+
+    /// The calibrator for a light group from its built masters, and a one-line description of what it uses.
+    public static func calibrator(for links: LightGroupLinks, group: FrameGroup, masters: [String: MasterBuilder.Built],
+                                  parameters: CalibrationParameters) throws -> (LightCalibrator, String) {
+        let used = usedMasters(links, parameters: parameters)
+        func load(_ role: LinkDecision.Role) throws -> Image? {
+            guard let decision = used.first(where: { $0.role == role }), decision.status != .missing,
+                  let id = decision.group, let path = masters[id]?.path else { return nil }
+            return try ImageFile.read(path)
+        }
+        let calibrator = LightCalibrator(bias: try load(.bias), dark: try load(.dark), flat: try load(.flat),
+                                         darkScale: links.dark.darkScale, cfa: group.bayerPattern != nil, parameters: parameters)
+        let description = used.compactMap { d in d.group.flatMap { masters[$0] }.map { "\(d.role.label)=\(URL(fileURLWithPath: $0.path).lastPathComponent)" } }.joined(separator: " ")
+        return (calibrator, description)
+    }
+
+    /// HISTORY line of a calibrated frame.
+    public static func history(_ description: String, factors: [Double], parameters: CalibrationParameters, defects: Int) -> String {
+        "\(LerarVersion.application) calibrate: \(description) k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(LinkFormatting.number(parameters.pedestal))"
+            + (parameters.cosmeticCorrection ? " cosmetic=\(defects)" : "")
+    }
+
     public func run(only lights: Set<String>? = nil, progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Outcome {
         var builder = MasterBuilder(plan: plan, outputFolder: (outputFolder as NSString).appendingPathComponent("master"))
         builder.overwrite = overwrite
@@ -47,18 +75,10 @@ public struct SessionCalibrator: Sendable {
                 skipped.append(contentsOf: members.map { SkippedFile(path: $0, reason: "not calibrated: missing \(missing.joined(separator: "; "))") })
                 continue
             }
-            let needBias = links.dark.darkScale != nil || parameters.optimizeDark || links.dark.group == nil
-            func load(_ decision: LinkDecision?) throws -> Image? {
-                guard let id = decision?.group, decision?.status != .missing, let path = masters[id]?.path else { return nil }
-                return try ImageFile.read(path)
-            }
-            let calibrator = LightCalibrator(bias: needBias ? try load(links.bias) : nil, dark: try load(links.dark), flat: try load(links.flat),
-                                             darkScale: links.dark.darkScale, cfa: group.bayerPattern != nil, parameters: parameters)
-            let used = (needBias ? [links.bias] : []) + [links.dark, links.flat]
-            let description = used.compactMap { d in d.group.flatMap { masters[$0] }.map { "\(d.role.label)=\(URL(fileURLWithPath: $0.path).lastPathComponent)" } }.joined(separator: " ")
+            let (calibrator, description) = try Self.calibrator(for: links, group: group, masters: masters, parameters: parameters)
             for path in members {
                 var (image, factors) = try calibrator.calibrate(try ImageFile.read(path))
-                image.metadata.addHistory("\(LerarVersion.application) calibrate: \(description) k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(LinkFormatting.number(parameters.pedestal))" + (parameters.cosmeticCorrection ? " cosmetic=\(calibrator.defectCount)" : ""))
+                image.metadata.addHistory(Self.history(description, factors: factors, parameters: parameters, defects: calibrator.defectCount))
                 let output = (folder as NSString).appendingPathComponent(Self.outputName(for: path, cosmetic: parameters.cosmeticCorrection, extension: parameters.outputExtension))
                 try ImageFile.write(image, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
                 reports.append(LightCalibrator.Report(input: path, output: output, darkFactors: factors, pedestal: parameters.pedestal,

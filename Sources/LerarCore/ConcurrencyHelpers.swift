@@ -24,4 +24,7 @@ public final class Tally: @unchecked Sendable {
 
     /// Increments and returns the new count.
     public func next() -> Int { lock.withLock { value += 1; return value } }
+
+    /// The count so far.
+    public var count: Int { lock.withLock { value } }
 }

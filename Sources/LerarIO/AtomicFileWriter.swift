@@ -27,6 +27,11 @@ public enum AtomicFileWriter {
         }
     }
 
+    /// Writes `data` to `path` atomically.
+    public static func write(_ data: Data, to path: String, overwrite: Bool) throws {
+        try write(to: path, overwrite: overwrite) { try data.write(to: URL(fileURLWithPath: $0)) }
+    }
+
     /// Writes `data` to `fd` completely, retrying short writes.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0

@@ -82,60 +82,80 @@ public struct Registrar: Sendable {
         return nil
     }
 
+    /// A registration reference: its stars and frame size.
+    public struct Reference: Sendable {
+        public let path: String
+        public let width: Int, height: Int
+        public let stars: [DetectedStar]
+    }
+
+    /// Reads and analyses a reference; refuses one with too few stars.
+    public func reference(_ referencePath: String) throws -> Reference {
+        let image = try ImageFile.read(referencePath)
+        let found = stars(in: image)
+        guard found.count >= parameters.minimumMatches else {
+            throw RegistrationError.badReference(path: referencePath, reason: "only \(found.count) stars detected")
+        }
+        return Reference(path: referencePath, width: image.width, height: image.height, stars: found)
+    }
+
     /// Registers `paths` to `reference` (a path among them or another file); writes `<stem>_r.<ext>` into `folder`.
     public func register(paths: [String], reference referencePath: String, outputFolder folder: String, overwrite: Bool,
                          progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameReport] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let reference = try ImageFile.read(referencePath)
-        let referenceStars = stars(in: reference)
-        guard referenceStars.count >= parameters.minimumMatches else {
-            throw RegistrationError.badReference(path: referencePath, reason: "only \(referenceStars.count) stars detected")
-        }
-        let resampler = Resampler(interpolation: parameters.interpolation, clampingThreshold: parameters.clampingThreshold)
+        let reference = try reference(referencePath)
         let reports = UnsafeMutableBufferPointer<FrameReport?>.allocate(capacity: paths.count)
         reports.initialize(repeating: nil)
         defer { reports.deallocate() }
         let shared = UnsafeSendable(reports), errors = FirstError(), done = Tally()
         Parallel.forEach(iterations: paths.count) { index in
-            let path = paths[index]
             do {
-                let image = try ImageFile.read(path)
-                let found = stars(in: image)
-                var report = FrameReport(path: path, stars: found.count, matched: 0, mirrored: false)
-                if found.count < 3 {
-                    report.failure = "only \(found.count) stars detected (starless, clouded or out of focus)"
-                } else if let (match, mirrored) = solve(frame: found, width: image.width, reference: referenceStars),
-                          let referenceToFrame = match.transform.inverted {
-                    // The affine case skips the per-pixel division of the projective one.
-                    var registered = if let affine = referenceToFrame.affine {
-                        resampler.resample(image, outputToSource: affine, width: reference.width, height: reference.height)
-                    } else {
-                        resampler.resample(image, outputToSource: referenceToFrame, width: reference.width, height: reference.height)
-                    }
-                    if parameters.noDataAsZero { registered.withMutableSamples { for i in 0..<$0.count where $0[i].isNaN { $0[i] = 0 } } }
-                    let t = match.transform
-                    registered.metadata.addHistory(String(format: "%@ register: to %@, %@, %d stars, rms %.3f px, matrix %@%@",
-                                                          LerarVersion.application, URL(fileURLWithPath: referencePath).lastPathComponent,
-                                                          parameters.model.rawValue, match.pairs.count, match.rms,
-                                                          t.matrix.map { String(format: "%.9g", $0) }.joined(separator: " "), mirrored ? " (mirrored)" : ""))
-                    registered.sourceSampleFormat = .float32
-                    let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
-                    try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
-                    report.output = output
-                    report.matched = match.pairs.count
-                    report.rms = match.rms
-                    report.transform = t
-                    report.mirrored = mirrored
-                    report.rotationDegrees = t.rotationDegrees
-                } else {
-                    report.failure = "no star pattern in common with the reference (\(found.count) stars detected, fewer than \(parameters.minimumMatches) matched)"
-                }
-                shared.value[index] = report
+                shared.value[index] = try register(path: paths[index], to: reference, outputFolder: folder, overwrite: overwrite)
             } catch { errors.record(error) }
             progress?(done.next(), paths.count)
         }
         if let error = errors.first { throw error }
         return reports.compactMap { $0 }
+    }
+
+    /// Registers one frame: finds its stars, matches them to the reference's and resamples it onto the reference
+    /// grid as `<stem>_r.<ext>` in `folder`. A frame that cannot be matched comes back with `failure` set.
+    public func register(path: String, to reference: Reference, outputFolder folder: String, overwrite: Bool) throws -> FrameReport {
+        let image = try ImageFile.read(path)
+        let found = stars(in: image)
+        var report = FrameReport(path: path, stars: found.count, matched: 0, mirrored: false)
+        guard found.count >= 3 else {
+            report.failure = "only \(found.count) stars detected (starless, clouded or out of focus)"
+            return report
+        }
+        guard let (match, mirrored) = solve(frame: found, width: image.width, reference: reference.stars),
+              let referenceToFrame = match.transform.inverted else {
+            report.failure = "no star pattern in common with the reference (\(found.count) stars detected, fewer than \(parameters.minimumMatches) matched)"
+            return report
+        }
+        let resampler = Resampler(interpolation: parameters.interpolation, clampingThreshold: parameters.clampingThreshold)
+        // The affine case skips the per-pixel division of the projective one.
+        var registered = if let affine = referenceToFrame.affine {
+            resampler.resample(image, outputToSource: affine, width: reference.width, height: reference.height)
+        } else {
+            resampler.resample(image, outputToSource: referenceToFrame, width: reference.width, height: reference.height)
+        }
+        if parameters.noDataAsZero { registered.withMutableSamples { for i in 0..<$0.count where $0[i].isNaN { $0[i] = 0 } } }
+        let t = match.transform
+        registered.metadata.addHistory(String(format: "%@ register: to %@, %@, %d stars, rms %.3f px, matrix %@%@",
+                                              LerarVersion.application, URL(fileURLWithPath: reference.path).lastPathComponent,
+                                              parameters.model.rawValue, match.pairs.count, match.rms,
+                                              t.matrix.map { String(format: "%.9g", $0) }.joined(separator: " "), mirrored ? " (mirrored)" : ""))
+        registered.sourceSampleFormat = .float32
+        let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
+        try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+        report.output = output
+        report.matched = match.pairs.count
+        report.rms = match.rms
+        report.transform = t
+        report.mirrored = mirrored
+        report.rotationDegrees = t.rotationDegrees
+        return report
     }
 
     /// The best frame as reference when none is given: most stars per unit of FWHM² (sharp and transparent).

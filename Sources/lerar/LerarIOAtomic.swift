@@ -4,8 +4,6 @@ import LerarIO
 /// Text outputs of the CLI (HTML, JSON manifests), written atomically and replacing an existing file.
 enum LerarIOAtomic {
     static func write(_ text: String, to path: String) throws {
-        try AtomicFileWriter.write(to: path, overwrite: true) { temporary in
-            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        }
+        try AtomicFileWriter.write(Data(text.utf8), to: path, overwrite: true)
     }
 }

@@ -1,0 +1,163 @@
+import Foundation
+import LerarCalibration
+import LerarIntegration
+import LerarNormalization
+import LerarRegistration
+
+/// Every stage's settings for `lerar run`, read from a YAML (or JSON) file. Keys left out keep their defaults; an
+/// unknown key is an error (a typo must not silently run with the default). Defaults and their sources are listed in
+/// `PipelineConfigurationDocumentation`.
+public struct PipelineConfiguration: Sendable, Codable, Equatable {
+    public struct Link: Sendable, Codable, Equatable {
+        public var groupBy: [String] = []
+        public var temperatureTolerance = 2.0
+        public var overrides: String?
+        public var allowMissing = false
+    }
+
+    public struct Calibration: Sendable, Codable, Equatable {
+        public var pedestal = 0.0
+        public var optimizeDark = false
+        public var cosmeticCorrection = true
+        public var hotSigma = 5.0
+        public var coldFraction = 0.5
+    }
+
+    public struct Selection: Sendable, Codable, Equatable {
+        public var minimumWeight = 0.05
+        public var minimumStars = 8
+        public var maximumFWHM: Double?
+    }
+
+    public struct Registration: Sendable, Codable, Equatable {
+        public var model = TransformModel.affine
+        public var interpolation = Resampler.Interpolation.lanczos3
+        public var clampingThreshold = 0.3
+        public var reference: String?
+        public var panelKeywords = PanelIdentity.defaultKeys
+    }
+
+    public struct Normalization: Sendable, Codable, Equatable {
+        public enum Method: String, Sendable, Codable, CaseIterable { case local, none }
+        public var method = Method.local
+        public var scale = 1024
+        public var referenceFrames = 15
+        public var flattenReference = false
+        public var pedestal = 0.0
+    }
+
+    public struct Integration: Sendable, Codable, Equatable {
+        public enum Weights: String, Sendable, Codable, CaseIterable { case psfSignal = "psf-signal", noise, exposure, none }
+        public var combination = IntegrationParameters.Combination.average
+        public var rejection = IntegrationParameters.Rejection.auto
+        public var sigmaLow = 4.0, sigmaHigh = 3.0
+        public var winsorizationCutoff = 5.0
+        public var linearFitLow = 5.0, linearFitHigh = 4.0
+        public var percentileLow = 0.2, percentileHigh = 0.1
+        public var weights = Weights.psfSignal
+        public var rejectionMaps = true
+        public var minimumFrames = 3
+        public var autocrop = true
+    }
+
+    public struct Output: Sendable, Codable, Equatable {
+        public var format = "xisf"
+        public var keepIntermediates = false
+        public var previews = true
+    }
+
+    public var link = Link()
+    public var calibration = Calibration()
+    public var selection = Selection()
+    public var registration = Registration()
+    public var normalization = Normalization()
+    public var integration = Integration()
+    public var output = Output()
+
+    public init() {}
+
+    /// Rejects values no stage can run with, naming the key.
+    public func validate() throws {
+        func fail(_ key: String, _ why: String) throws { throw PipelineError.badConfiguration(path: nil, reason: "\(key): \(why)") }
+        if calibration.pedestal < 0 || calibration.pedestal > 1000 { try fail("calibration.pedestal", "must be 0…1000 ADU") }
+        if !(0...1).contains(selection.minimumWeight) { try fail("selection.minimumWeight", "must be 0…1 (a fraction of the best frame's weight)") }
+        if !(10...20).contains(normalization.referenceFrames) { try fail("normalization.referenceFrames", "must be 10…20") }
+        if normalization.scale < 32 { try fail("normalization.scale", "must be at least 32 px") }
+        if integration.minimumFrames < 1 { try fail("integration.minimumFrames", "must be at least 1") }
+        if !["xisf", "fits"].contains(output.format) { try fail("output.format", "is xisf or fits") }
+    }
+
+    /// Calibration settings for `LightCalibrator`.
+    public var calibrationParameters: CalibrationParameters {
+        var p = CalibrationParameters()
+        p.pedestal = calibration.pedestal
+        p.optimizeDark = calibration.optimizeDark
+        p.cosmeticCorrection = calibration.cosmeticCorrection
+        p.hotSigma = calibration.hotSigma
+        p.coldFraction = calibration.coldFraction
+        p.outputExtension = output.format
+        return p
+    }
+
+    public var registrationParameters: Registrar.Parameters {
+        var p = Registrar.Parameters()
+        p.model = registration.model
+        p.interpolation = registration.interpolation
+        p.clampingThreshold = registration.clampingThreshold
+        p.outputExtension = output.format
+        return p
+    }
+
+    public var localNormalizationParameters: LocalNormalizationParameters {
+        var p = LocalNormalizationParameters()
+        p.scale = normalization.scale
+        p.pedestalADU = normalization.pedestal
+        return p
+    }
+
+    /// Integration of normalized lights; `weights` maps file names to measured weights for `psf-signal`.
+    public func integrationParameters(weights: [String: Double]) -> IntegrationParameters {
+        var p = IntegrationParameters.lights
+        p.combination = integration.combination
+        p.rejection = integration.rejection
+        p.sigmaLow = integration.sigmaLow
+        p.sigmaHigh = integration.sigmaHigh
+        p.winsorizationCutoff = integration.winsorizationCutoff
+        p.linearFitLow = integration.linearFitLow
+        p.linearFitHigh = integration.linearFitHigh
+        p.percentileLow = integration.percentileLow
+        p.percentileHigh = integration.percentileHigh
+        p.rejectionMaps = integration.rejectionMaps
+        // LN frames are already on the reference's scale and carry the LN pedestal (WBPP: no pedestal subtraction).
+        p.normalization = normalization.method == .local ? .none : .additiveScaling
+        p.subtractPedestals = normalization.method != .local
+        p.rangeClipLow = normalization.method != .local
+        p.weighting = switch integration.weights {
+        case .psfSignal: .table(weights)
+        case .noise: .noise
+        case .exposure: .exposure
+        case .none: .none
+        }
+        return p
+    }
+}
+
+public enum PipelineError: Error, LocalizedError {
+    case badConfiguration(path: String?, reason: String)
+    case brokenLinks(String)
+    case noLights(String)
+    case outputInsideInput(String)
+    case interrupted(String)
+    case stageFailed(stage: String, reason: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .badConfiguration(path, reason): (path.map { "\($0): " } ?? "") + "bad configuration: " + reason
+        case let .brokenLinks(detail): "calibration links are broken, nothing was processed (use --allow-missing to go on without them):\n" + detail
+        case let .noLights(detail): "no lights to process: " + detail
+        case let .outputInsideInput(path): "the output folder \(path) is inside an input folder: its results would be catalogued as inputs next time"
+        case let .interrupted(stage): "interrupted during \(stage); run the same command again to resume"
+        case let .stageFailed(stage, reason): "\(stage) failed: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Yams
+
+/// Reads and prints `lerar run` configuration files (YAML; JSON is valid YAML). A file holds only what differs from
+/// the defaults; keys are checked against the documented list.
+public enum PipelineConfigurationFile {
+    /// One documented key: section, name, and why the default is what it is.
+    public struct Entry: Sendable {
+        public let section: String, key: String, help: String
+    }
+
+    /// Every key with its meaning and the source of its default.
+    public static let entries: [Entry] = [
+        Entry(section: "link", key: "groupBy", help: "Extra grouping keywords (e.g. [GAIN, OFFSET]); OBJECT and binning/size/exposure/filter are always used, as WBPP"),
+        Entry(section: "link", key: "temperatureTolerance", help: "Sensor temperatures within this many °C link (2; WBPP has no tolerance)"),
+        Entry(section: "link", key: "overrides", help: "Link overrides file (as `lerar link --overrides`): forced masters and LN references; relative to the config file"),
+        Entry(section: "link", key: "allowMissing", help: "Go on when a light group has no valid master: those lights are skipped, never calibrated wrongly (false)"),
+        Entry(section: "calibration", key: "pedestal", help: "Added to calibrated lights, ADU, recorded as PEDESTAL (0, WBPP's light output pedestal)"),
+        Entry(section: "calibration", key: "optimizeDark", help: "Scale the master dark to minimise noise (false, as WBPP)"),
+        Entry(section: "calibration", key: "cosmeticCorrection", help: "Replace hot pixels (master dark) and cold pixels / dead columns (master flat) (true)"),
+        Entry(section: "calibration", key: "hotSigma", help: "Hot pixel: dark current above median + this many σ (5)"),
+        Entry(section: "calibration", key: "coldFraction", help: "Cold pixel: flat response below this fraction of the local median (0.5)"),
+        Entry(section: "selection", key: "minimumWeight", help: "Frames below this fraction of their group's best PSF signal weight are rejected (0.05, WBPP minWeight)"),
+        Entry(section: "selection", key: "minimumStars", help: "Frames with fewer detected stars are rejected (8: too few to register)"),
+        Entry(section: "selection", key: "maximumFWHM", help: "Frames with a median FWHM above this, px, are rejected (null: no limit)"),
+        Entry(section: "registration", key: "model", help: "similarity, affine or homography (affine, as Siril)"),
+        Entry(section: "registration", key: "interpolation", help: "lanczos3, bicubic or bilinear (lanczos3, as PixInsight StarAlignment)"),
+        Entry(section: "registration", key: "clampingThreshold", help: "Lanczos clamping against ringing (0.3, PixInsight)"),
+        Entry(section: "registration", key: "reference", help: "Registration reference file (null: per panel, the frame with most stars per FWHM², WBPP auto)"),
+        Entry(section: "registration", key: "panelKeywords", help: "Keywords that tell mosaic panels apart (OBJECT, PANEL); each panel gets its own references and stacks"),
+        Entry(section: "normalization", key: "method", help: "local (Local Normalization, WBPP default) or none (additive + scaling at integration)"),
+        Entry(section: "normalization", key: "scale", help: "LN scale, px (1024, PixInsight; halved to fit small frames)"),
+        Entry(section: "normalization", key: "referenceFrames", help: "LN reference = average of the best N registered frames per filter and panel (15; WBPP 20; 10…20)"),
+        Entry(section: "normalization", key: "flattenReference", help: "Remove the LN reference's own gradient by background extraction first (false)"),
+        Entry(section: "normalization", key: "pedestal", help: "Added by LN to normalized frames, ADU (0)"),
+        Entry(section: "integration", key: "combination", help: "average, median, minimum or maximum (average)"),
+        Entry(section: "integration", key: "rejection", help: "auto, none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd (auto: < 6 frames percentile, ≤ 15 winsorized, else linear fit, WBPP 3)"),
+        Entry(section: "integration", key: "sigmaLow", help: "Sigma clipping low limit (4, PixInsight)"),
+        Entry(section: "integration", key: "sigmaHigh", help: "Sigma clipping high limit (3, PixInsight)"),
+        Entry(section: "integration", key: "winsorizationCutoff", help: "Winsorization cutoff, σ (5, PixInsight)"),
+        Entry(section: "integration", key: "linearFitLow", help: "Linear fit clipping low tolerance (5, PixInsight)"),
+        Entry(section: "integration", key: "linearFitHigh", help: "Linear fit clipping high tolerance (4, PixInsight)"),
+        Entry(section: "integration", key: "percentileLow", help: "Percentile clipping low (0.2, PixInsight)"),
+        Entry(section: "integration", key: "percentileHigh", help: "Percentile clipping high (0.1, PixInsight)"),
+        Entry(section: "integration", key: "weights", help: "psf-signal (measured PSF signal weight, WBPP default), noise, exposure or none"),
+        Entry(section: "integration", key: "rejectionMaps", help: "Write low/high rejection maps beside each master (true, WBPP)"),
+        Entry(section: "integration", key: "minimumFrames", help: "Groups with fewer accepted frames are not integrated (3, WBPP)"),
+        Entry(section: "integration", key: "autocrop", help: "Also write masters cropped to the area every frame covers, the same crop for all filters of a panel (true, WBPP)"),
+        Entry(section: "output", key: "format", help: "xisf or fits, 32-bit float (xisf)"),
+        Entry(section: "output", key: "keepIntermediates", help: "Keep calibrated/, registered/ and normalized/ frames after a successful run (false)"),
+        Entry(section: "output", key: "previews", help: "Autostretched PNG previews of masters and stacks in report/ (true)"),
+    ]
+
+    /// The defaults as a commented YAML document (what `lerar run --print-config` prints).
+    public static func defaultsDocument() throws -> String {
+        let node = try Yams.compose(yaml: YAMLEncoder().encode(PipelineConfiguration()))
+        var lines = ["# lerar run configuration. Keep only the keys you change; the rest take these defaults.", ""]
+        var section = ""
+        for entry in entries {
+            if entry.section != section {
+                section = entry.section
+                if lines.last != "" { lines.append("") }
+                lines.append("\(section):")
+            }
+            lines.append("  # \(entry.help)")
+            let value: Node? = node?.mapping?[Node(section)]?.mapping?[Node(entry.key)]
+            if let sequence = value?.sequence {
+                let items: [String] = sequence.map { $0.string ?? "" }
+                lines.append("  \(entry.key): [\(items.joined(separator: ", "))]")
+            } else {
+                let text: String = try value.map { try Yams.serialize(node: $0) } ?? "null"
+                lines.append("  \(entry.key): \(text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reads a configuration file: its keys over the defaults. Relative paths in it are resolved against its folder.
+    public static func read(_ path: String) throws -> PipelineConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PipelineError.badConfiguration(path: path, reason: "cannot be read")
+        }
+        var configuration = try parse(String(decoding: data, as: UTF8.self), path: path)
+        let folder = (path as NSString).deletingLastPathComponent
+        func resolve(_ value: String?) -> String? {
+            guard let value, !value.hasPrefix("/") else { return value }
+            return (folder as NSString).appendingPathComponent(value)
+        }
+        configuration.link.overrides = resolve(configuration.link.overrides)
+        configuration.registration.reference = resolve(configuration.registration.reference)
+        return configuration
+    }
+
+    public static func parse(_ text: String, path: String? = nil) throws -> PipelineConfiguration {
+        let user: Node?
+        do { user = try Yams.compose(yaml: text) } catch {
+            throw PipelineError.badConfiguration(path: path, reason: "not YAML/JSON: \(error)")
+        }
+        guard var merged = try Yams.compose(yaml: YAMLEncoder().encode(PipelineConfiguration())), var root = merged.mapping else {
+            throw PipelineError.badConfiguration(path: path, reason: "internal: defaults cannot be encoded")
+        }
+        if let user {
+            guard let sections = user.mapping else { throw PipelineError.badConfiguration(path: path, reason: "the top level must be a mapping of sections") }
+            for (sectionNode, content) in sections {
+                let section = sectionNode.string ?? ""
+                guard entries.contains(where: { $0.section == section }) else {
+                    throw PipelineError.badConfiguration(path: path, reason: "unknown section '\(section)' (sections: \(sectionNames.joined(separator: ", ")))")
+                }
+                guard let keys = content.mapping else { throw PipelineError.badConfiguration(path: path, reason: "section '\(section)' must be a mapping") }
+                var target = root[Node(section)]?.mapping ?? Node.Mapping([])
+                for (keyNode, value) in keys {
+                    let key = keyNode.string ?? ""
+                    guard entries.contains(where: { $0.section == section && $0.key == key }) else {
+                        let known = entries.filter { $0.section == section }.map(\.key).joined(separator: ", ")
+                        throw PipelineError.badConfiguration(path: path, reason: "unknown key '\(section).\(key)' (known: \(known))")
+                    }
+                    target[Node(key)] = value.scalar?.string == "null" || value.scalar?.string == "~" ? nil : value
+                }
+                root[Node(section)] = Node(target.map { ($0.key, $0.value) })
+            }
+        }
+        merged = Node(root.map { ($0.key, $0.value) })
+        let configuration: PipelineConfiguration
+        do { configuration = try YAMLDecoder().decode(PipelineConfiguration.self, from: merged) } catch let error as DecodingError {
+            throw PipelineError.badConfiguration(path: path, reason: describe(error))
+        }
+        do { try configuration.validate() } catch let PipelineError.badConfiguration(_, reason) {
+            throw PipelineError.badConfiguration(path: path, reason: reason)
+        }
+        return configuration
+    }
+
+    static var sectionNames: [String] { entries.reduce(into: [String]()) { if !$0.contains($1.section) { $0.append($1.section) } } }
+
+    static func describe(_ error: DecodingError) -> String {
+        func at(_ path: [CodingKey]) -> String { path.map(\.stringValue).joined(separator: ".") }
+        switch error {
+        case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+            return "\(at(context.codingPath)): \(context.debugDescription)"
+        case let .keyNotFound(key, context):
+            return "\(at(context.codingPath + [key])): missing"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    /// The configuration as YAML (recorded in logs/ so a run can be repeated).
+    public static func yaml(_ configuration: PipelineConfiguration) throws -> String { try YAMLEncoder().encode(configuration) }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import LerarCalibration
+import LerarCore
+import LerarIO
+import LerarRegistration
+
+/// Per-frame stages: calibrate (measuring on the way), select, register.
+extension PipelineRunner {
+    /// Runs `body` for each index in parallel (one frame per core), with the stage's progress; results are stored
+    /// by `body` itself as each frame finishes, so a stop or failure keeps everything finished before it.
+    func forEachFrame(_ stage: String, _ indices: [Int], _ body: @escaping @Sendable (Int) throws -> Void) throws {
+        guard !indices.isEmpty else { return }
+        observer.stageStarted(stage, total: indices.count)
+        let errors = FirstError(), done = Tally(), stopped = Tally()
+        Parallel.forEach(iterations: indices.count) { [observer] position in
+            guard errors.first == nil, stopped.count == 0 else { return }
+            if observer.shouldStop() { _ = stopped.next(); return }
+            do { try body(indices[position]) } catch { errors.record(error) }
+            observer.advanced(stage, done: done.next(), total: indices.count)
+        }
+        if let error = errors.first { throw error }
+        try checkStop(stage)
+        if stopped.count > 0 { throw PipelineError.interrupted(stage) }
+    }
+
+    /// Makes sure the calibrated files of `indices` exist (from the cache, else calibrated now; frames calibrated
+    /// now are measured from memory too).
+    func ensureCalibrated(_ indices: [Int]) throws {
+        let todo = indices.filter { cache.intact(frames[$0].calibrateKey) == nil }
+        // Frames calibrated earlier in this run are not "from the cache".
+        summary.count("calibrate", reused: indices.filter { !calibratedThisRun.contains($0) }.count - todo.count)
+        guard !todo.isEmpty else { return }
+        let parameters = configuration.calibrationParameters
+        var calibrators: [String: (LightCalibrator, String)] = [:]
+        for group in Set(todo.map { frames[$0].lightGroup }) {
+            guard let links = plan.lights.first(where: { $0.lightGroup == group }), let lightGroup = plan.group(group) else { continue }
+            calibrators[group] = try SessionCalibrator.calibrator(for: links, group: lightGroup, masters: masters, parameters: parameters)
+        }
+        let snapshot = frames, journal = self.cache!, log = self.log!, shared = calibrators
+        let measured = LockedDictionary<Int, FrameMeasurement>(), warned = LockedDictionary<String, Int>()
+        try forEachFrame("calibrate", todo) { index in
+            let frame = snapshot[index]
+            let (calibrator, description) = shared[frame.lightGroup]!
+            var (image, factors) = try calibrator.calibrate(try ImageFile.read(frame.path))
+            image.metadata.addHistory(SessionCalibrator.history(description, factors: factors, parameters: parameters, defects: calibrator.defectCount))
+            try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+            let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
+                                                invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)
+            try journal.store(frame.calibrateKey, step: "calibrate", outputs: [frame.calibrated], payload: report)
+            log.info("calibrated \(URL(fileURLWithPath: frame.path).lastPathComponent): \(description), k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ","))"
+                     + (parameters.cosmeticCorrection ? ", \(calibrator.defectCount) defective pixels replaced" : ""))
+            // The calibrator's warnings are about its masters: once per light group, not once per frame.
+            for warning in calibrator.warnings where warned[frame.lightGroup + warning] == nil {
+                warned[frame.lightGroup + warning] = 1
+                log.warning("light group \(frame.lightGroup): \(warning)")
+            }
+            if journal.record(frame.measureKey) == nil {
+                let measurement = FrameMeasurer.measure(image, path: frame.calibrated)
+                try journal.store(frame.measureKey, step: "measure", outputs: [], payload: measurement)
+                measured[index] = measurement
+            }
+        }
+        summary.count("calibrate", computed: todo.count)
+        calibratedThisRun.formUnion(todo)
+        summary.count("measure", computed: measured.count)
+    }
+
+    /// Measurements of every frame: from the cache, else from its calibrated file.
+    func measure() throws {
+        let missing = frames.indices.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
+        summary.count("measure", reused: frames.count - missing.count)
+        try ensureCalibrated(missing)
+        let still = missing.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
+        let snapshot = frames, journal = self.cache!
+        try forEachFrame("measure", still) { index in
+            let measurement = FrameMeasurer.measure(try ImageFile.read(snapshot[index].calibrated), path: snapshot[index].calibrated)
+            try journal.store(snapshot[index].measureKey, step: "measure", outputs: [], payload: measurement)
+        }
+        summary.count("measure", computed: still.count)
+        for index in frames.indices { frames[index].measurement = cache.payload(frames[index].measureKey, as: FrameMeasurement.self) }
+    }
+
+    /// Rejects frames by weight (a fraction of the stack's best, WBPP's minWeight), star count and FWHM, and logs why.
+    func select() {
+        let rules = configuration.selection
+        for stack in Set(frames.map(\.stack)) {
+            let members = frames.indices.filter { frames[$0].stack == stack }
+            let best = members.compactMap { frames[$0].measurement?.weight }.max() ?? 0
+            for index in members {
+                guard let m = frames[index].measurement else { frames[index].rejection = "not measured"; continue }
+                let name = URL(fileURLWithPath: frames[index].path).lastPathComponent
+                if m.stars < rules.minimumStars {
+                    frames[index].rejection = "\(m.stars) stars detected, fewer than \(rules.minimumStars) (starless, clouded or out of focus)"
+                } else if best > 0, m.weight < rules.minimumWeight * best {
+                    frames[index].rejection = String(format: "weight %.3f of the best frame's, below %.3f", m.weight / best, rules.minimumWeight)
+                } else if let limit = rules.maximumFWHM, let fwhm = m.fwhm, fwhm > limit {
+                    frames[index].rejection = String(format: "FWHM %.2f px above the %.2f px limit", fwhm, limit)
+                }
+                if let reason = frames[index].rejection { log.warning("rejected \(name): \(reason)") }
+            }
+        }
+    }
+
+    /// Per panel, the registration reference: the configured file, else the accepted frame with most stars per
+    /// FWHM² (sharp and transparent), from any filter, so every filter's stack lands on the same grid.
+    func chooseRegistrationReferences() throws {
+        let parameters = configuration.registrationParameters
+        for panel in Set(frames.map { $0.panel.description }).sorted() {
+            let members = frames.indices.filter { frames[$0].panel.description == panel && frames[$0].rejection == nil }
+            if let path = configuration.registration.reference {
+                guard FileManager.default.fileExists(atPath: path) else {
+                    throw PipelineError.badConfiguration(path: nil, reason: "registration.reference \(path) does not exist")
+                }
+                registrationReferences[panel] = (nil, path, StepCache.identity(path))
+            } else {
+                let scored = members.compactMap { index -> (Int, Double)? in
+                    guard let m = frames[index].measurement, let fwhm = m.fwhm, fwhm > 0 else { return nil }
+                    return (index, Double(m.stars) / (fwhm * fwhm))
+                }
+                guard let best = scored.max(by: { $0.1 < $1.1 }) else {
+                    log.warning("panel \(panel): no frame with measurable stars can serve as registration reference; its frames are left out")
+                    for index in members { frames[index].rejection = "no registration reference in its panel" }
+                    continue
+                }
+                registrationReferences[panel] = (best.0, frames[best.0].calibrated, frames[best.0].calibrateKey)
+            }
+            let reference = registrationReferences[panel]!
+            log.info("panel \(panel): registration reference \(URL(fileURLWithPath: reference.index.map { frames[$0].path } ?? reference.path).lastPathComponent)")
+            for index in members {
+                frames[index].registerKey = StepCache.key("register", [frames[index].calibrateKey, reference.key, StepCache.describe(parameters)])
+            }
+        }
+    }
+
+    /// Registration results of every accepted frame (cache, else registered now); frames that fail are rejected.
+    func registerAll() throws {
+        let accepted = frames.indices.filter { frames[$0].registerKey != nil }
+        let missing = accepted.filter { cache.record(frames[$0].registerKey!) == nil }
+        summary.count("register", reused: accepted.count - missing.count)
+        try register(missing)
+        for index in accepted {
+            frames[index].registration = cache.payload(frames[index].registerKey!, as: Registrar.FrameReport.self)
+            if let failure = frames[index].registration?.failure {
+                frames[index].rejection = "registration: \(failure)"
+                log.warning("rejected \(URL(fileURLWithPath: frames[index].path).lastPathComponent): registration failed: \(failure)")
+            }
+        }
+    }
+
+    /// Registered file of a frame.
+    func registeredPath(_ index: Int) -> String {
+        let name = URL(fileURLWithPath: frames[index].calibrated).deletingPathExtension().lastPathComponent + "_r." + configuration.output.format
+        return ((folder("registered") as NSString).appendingPathComponent(stackFolders[frames[index].stack]!) as NSString).appendingPathComponent(name)
+    }
+
+    /// Makes sure the registered files of `indices` exist.
+    func ensureRegistered(_ indices: [Int]) throws {
+        try register(indices.filter { cache.intact(frames[$0].registerKey!) == nil })
+    }
+
+    func register(_ indices: [Int]) throws {
+        guard !indices.isEmpty else { return }
+        let panels = Set(indices.map { frames[$0].panel.description })
+        let referenceFrames = panels.compactMap { registrationReferences[$0]?.index }
+        try ensureCalibrated(Array(Set(indices + referenceFrames)))
+        let registrar = Registrar(parameters: configuration.registrationParameters)
+        var references: [String: Registrar.Reference] = [:]
+        for panel in panels {
+            let reference = registrationReferences[panel]!
+            references[panel] = try registrar.reference(reference.path)
+        }
+        let snapshot = frames, journal = self.cache!, log = self.log!, shared = references
+        var folders: [Int: String] = [:]
+        for index in indices { folders[index] = (registeredPath(index) as NSString).deletingLastPathComponent }
+        let outputFolders = folders
+        try forEachFrame("register", indices) { index in
+            let frame = snapshot[index]
+            try FileManager.default.createDirectory(atPath: outputFolders[index]!, withIntermediateDirectories: true)
+            let report = try registrar.register(path: frame.calibrated, to: shared[frame.panel.description]!, outputFolder: outputFolders[index]!, overwrite: true)
+            try journal.store(frame.registerKey!, step: "register", outputs: report.output.map { [$0] } ?? [], payload: report)
+            if let rms = report.rms {
+                log.info(String(format: "registered %@: %d stars matched, rms %.3f px, rotation %.2f°%@", URL(fileURLWithPath: frame.path).lastPathComponent,
+                                report.matched, rms, report.rotationDegrees ?? 0, report.mirrored ? " (meridian flip / mirrored)" : ""))
+            }
+        }
+        summary.count("register", computed: indices.count)
+    }
+}
+
+/// A dictionary filled from parallel loops.
+final class LockedDictionary<Key: Hashable, Value>: @unchecked Sendable {
+    private var storage: [Key: Value] = [:]
+    private let lock = NSLock()
+    subscript(key: Key) -> Value? {
+        get { lock.withLock { storage[key] } }
+        set { lock.withLock { storage[key] = newValue } }
+    }
+    var count: Int { lock.withLock { storage.count } }
+    var values: [Key: Value] { lock.withLock { storage } }
+}

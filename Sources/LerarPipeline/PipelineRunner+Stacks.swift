@@ -1,0 +1,251 @@
+import Foundation
+import LerarCalibration
+import LerarCore
+import LerarIntegration
+import LerarIO
+import LerarNormalization
+import LerarRegistration
+
+/// Per-stack stages: LN reference, Local Normalization, integration, autocrop.
+extension PipelineRunner {
+    /// What an integration step leaves in the cache.
+    struct StackResult: Codable {
+        var master: String
+        var maps: [String]
+        var rejection: String
+        /// Per input frame, in order: samples rejected low / high, % of its pixels.
+        var rejectedLowPercent: [Double], rejectedHighPercent: [Double]
+        var crop: [Int]?
+        var lnReference: String?
+        var lnScales: [String: Double]
+    }
+
+    func normalizedPath(_ index: Int) -> String {
+        let name = URL(fileURLWithPath: registeredPath(index)).deletingPathExtension().lastPathComponent + "_n." + configuration.output.format
+        return ((folder("normalized") as NSString).appendingPathComponent(stackFolders[frames[index].stack]!) as NSString).appendingPathComponent(name)
+    }
+
+    func masterLightPath(_ stack: String) -> String {
+        (folder("master") as NSString).appendingPathComponent("masterLight_\(stackFolders[stack]!).\(configuration.output.format)")
+    }
+
+    func integrateStacks() throws {
+        let local = configuration.normalization.method == .local
+        let ln = configuration.localNormalizationParameters
+        var panelOf: [String: String] = [:]
+        for frame in frames { panelOf[frame.stack] = frame.panel.description }
+        let stacks = panelOf.keys.sorted { (panelOf[$0]!, $0) < (panelOf[$1]!, $1) }
+        for stack in stacks {
+            let all = frames.indices.filter { frames[$0].stack == stack }
+            let members = all.filter { frames[$0].rejection == nil && frames[$0].registration?.output != nil }
+            let first = frames[all[0]]
+            var row = RunSummary.Stack(name: stackFolders[stack]!, filter: first.filter, panel: first.panel.description,
+                                       registrationReference: registrationReferences[first.panel.description].map { r in r.index.map { frames[$0].path } ?? r.path },
+                                       frames: members.count, rejectedFrames: all.count - members.count)
+            guard members.count >= configuration.integration.minimumFrames else {
+                row.skipped = "\(members.count) accepted frames, fewer than \(configuration.integration.minimumFrames)"
+                log.warning("stack \(row.name) not integrated: \(row.skipped!)")
+                summary.stacks.append(row)
+                continue
+            }
+            var inputKeys: [String] = members.map { frames[$0].registerKey! }
+            var lnKey: String?
+            if local {
+                let key = StepCache.key("lnref", inputKeys + [StepCache.describe(ln), "\(configuration.normalization.referenceFrames)", "\(configuration.normalization.flattenReference)"])
+                lnKey = key
+                for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key, StepCache.describe(ln)]) }
+                inputKeys = members.map { frames[$0].normalizeKey! }
+            }
+            let weights = members.map { String(format: "%.6g", frames[$0].measurement?.weight ?? 0) }
+            let parameters = configuration.integrationParameters(weights: [:])
+            let settings: [String] = [StepCache.describe(parameters), "\(configuration.integration.autocrop)", configuration.output.format]
+            let key = StepCache.key("integrate", inputKeys + weights + settings)
+            let result: StackResult
+            if cache.intact(key) != nil, let cached = cache.payload(key, as: StackResult.self) {
+                result = cached
+                summary.count("integrate", reused: 1)
+                if local { summary.count("normalize", reused: members.count) }
+                log.info("stack \(row.name): up to date (\(members.count) frames)")
+            } else {
+                var inputs = members.map(registeredPath)
+                var lnReference: String?
+                var scales: [String: Double] = [:]
+                if local, let lnKey {
+                    lnReference = try ensureLNReference(stack: stack, members: members, key: lnKey)
+                    scales = try ensureNormalized(members, reference: lnReference!)
+                    inputs = members.map(normalizedPath)
+                } else {
+                    try ensureRegistered(members)
+                }
+                result = try integrate(stack: stack, members: members, inputs: inputs, lnReference: lnReference, scales: scales)
+                try cache.store(key, step: "integrate", outputs: [result.master] + result.maps, payload: result)
+                summary.count("integrate", computed: 1)
+            }
+            row.master = result.master
+            row.lnReference = result.lnReference
+            row.rejection = result.rejection
+            row.crop = result.crop
+            let count = Double(max(1, result.rejectedLowPercent.count))
+            row.rejectedLowPercent = result.rejectedLowPercent.reduce(0, +) / count
+            row.rejectedHighPercent = result.rejectedHighPercent.reduce(0, +) / count
+            for (position, index) in members.enumerated() where position < result.rejectedLowPercent.count {
+                frames[index].lnScale = result.lnScales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent]
+                rejectedShares[index] = (result.rejectedLowPercent[position], result.rejectedHighPercent[position])
+            }
+            summary.stacks.append(row)
+            try checkStop("integrate")
+        }
+    }
+
+    /// The stack's LN reference in master/ (`LN_Reference_<stack>`): the best N registered frames, each LN-normalized
+    /// to the best one, averaged without rejection (WBPP's build).
+    func ensureLNReference(stack: String, members: [Int], key: String) throws -> String {
+        let path = (folder("master") as NSString).appendingPathComponent("LN_Reference_\(stackFolders[stack]!).\(configuration.output.format)")
+        if cache.intact(key) != nil {
+            summary.count("LN reference", reused: 1)
+            return path
+        }
+        try ensureRegistered(members)
+        var parameters = ReferenceBuilder.Parameters()
+        parameters.best = configuration.normalization.referenceFrames
+        parameters.flatten = configuration.normalization.flattenReference
+        var builder = ReferenceBuilder(parameters: parameters)
+        builder.normalization = configuration.localNormalizationParameters
+        let report = try builder.build(paths: members.map(registeredPath), output: path, overwrite: true) { [observer] label, done, total in
+            observer.advanced("LN reference: \(label)", done: done, total: total)
+        }
+        try cache.store(key, step: "lnref", outputs: [path], payload: report)
+        summary.count("LN reference", computed: 1)
+        log.info("LN reference \(URL(fileURLWithPath: path).lastPathComponent): average of the best \(report.used.count) of \(members.count) frames"
+                 + String(format: ", gradient %.2f %%", report.gradientBefore) + (report.gradientAfter.map { String(format: " → %.2f %% after extraction", $0) } ?? ""))
+        for note in report.notes { log.info("note: \(note)") }
+        return path
+    }
+
+    /// Makes sure the normalized files of `indices` exist; returns LN scale per normalized file name.
+    func ensureNormalized(_ indices: [Int], reference path: String) throws -> [String: Double] {
+        let todo = indices.filter { cache.intact(frames[$0].normalizeKey!) == nil }
+        summary.count("normalize", reused: indices.count - todo.count)
+        if !todo.isEmpty {
+            try ensureRegistered(todo)
+            let reference = try LocalNormalizationReference(path: path, image: try ImageFile.read(path), parameters: configuration.localNormalizationParameters)
+            if !reference.missing.isEmpty { log.warning("LN reference \(URL(fileURLWithPath: path).lastPathComponent) has \(reference.missing.summary): masked out of the fits") }
+            let snapshot = frames, journal = self.cache!, log = self.log!
+            var outputs: [Int: (String, String)] = [:]
+            for index in todo { outputs[index] = (registeredPath(index), normalizedPath(index)) }
+            let paths = outputs
+            try forEachFrame("normalize", todo) { index in
+                let (input, output) = paths[index]!
+                let image = try ImageFile.read(input)
+                let function = try reference.function(for: image, path: input)
+                var normalized = function.apply(to: image)
+                normalized.sourceSampleFormat = .float32
+                try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try ImageFile.write(normalized, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: [output], payload: function.scales)
+                for note in function.notes { log.info("LN \(URL(fileURLWithPath: input).lastPathComponent): \(note)") }
+            }
+            summary.count("normalize", computed: todo.count)
+        }
+        var scales: [String: Double] = [:]
+        for index in indices {
+            scales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] = cache.payload(frames[index].normalizeKey!, as: [Double].self)?.first
+        }
+        return scales
+    }
+
+    func integrate(stack: String, members: [Int], inputs: [String], lnReference: String?, scales: [String: Double]) throws -> StackResult {
+        var table: [String: Double] = [:]
+        for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = frames[index].measurement?.weight ?? 0 }
+        let parameters = configuration.integrationParameters(weights: table)
+        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs) { [observer] label, done, total in
+            observer.advanced("integrate: \(label)", done: done, total: total)
+        }
+        let path = masterLightPath(stack)
+        var image = result.image
+        let first = frames[members[0]]
+        image.metadata.setKeyword(.string("IMAGETYP", "Master Light", comment: "Type of image"))
+        image.metadata.imageType = "MasterLight"
+        if !first.filter.isEmpty { image.metadata.setKeyword(.string("FILTER", first.filter, comment: "Filter")) }
+        image.metadata.addHistory("\(LerarVersion.application) run: stack \(stackFolders[stack]!) of \(members.count) frames" + (lnReference.map { ", LN to \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""))
+        image.sourceSampleFormat = .float32
+        let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
+        try ImageFile.write(image, to: path, options: options)
+        var maps: [String] = []
+        for (suffix, map) in [("rejection_low", result.rejectionLow), ("rejection_high", result.rejectionHigh)] {
+            guard var map else { continue }
+            map.metadata.imageType = suffix == "rejection_low" ? "RejectionMapLow" : "RejectionMapHigh"
+            let mapPath = (path as NSString).deletingPathExtension + "_\(suffix)." + configuration.output.format
+            try ImageFile.write(map, to: mapPath, options: options)
+            maps.append(mapPath)
+        }
+        var crop: [Int]?
+        if configuration.integration.autocrop {
+            var area = Autocrop(width: image.width, height: image.height)
+            for input in inputs { area.add(try ImageFile.read(input)) }
+            crop = area.rectangle().map { [$0.x, $0.y, $0.width, $0.height] }
+        }
+        let pixels = Double(image.pixelCount * image.channelCount)
+        log.info(String(format: "stack %@: %d frames, rejection %@, %.3f %% low / %.3f %% high rejected → %@", stackFolders[stack]!, members.count,
+                        result.rejection.rawValue, 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLow }) / (pixels * Double(members.count)),
+                        100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHigh }) / (pixels * Double(members.count)), (path as NSString).lastPathComponent))
+        return StackResult(master: path, maps: maps, rejection: result.rejection.rawValue,
+                           rejectedLowPercent: result.frames.map { 100 * Double($0.rejectedLow) / pixels },
+                           rejectedHighPercent: result.frames.map { 100 * Double($0.rejectedHigh) / pixels },
+                           crop: crop, lnReference: lnReference, lnScales: scales)
+    }
+
+    /// Crops the masters of each panel to the area all their frames cover — one rectangle per panel, so the
+    /// filters stay aligned for colour combination — as `<master>_autocrop`.
+    func autocropPanels() throws {
+        guard configuration.integration.autocrop else { return }
+        for panel in Set(summary.stacks.map(\.panel)).sorted() {
+            let rows = summary.stacks.indices.filter { summary.stacks[$0].panel == panel && summary.stacks[$0].master != nil && summary.stacks[$0].crop != nil }
+            guard !rows.isEmpty else { continue }
+            let boxes = rows.map { summary.stacks[$0].crop! }
+            let x0 = boxes.map { $0[0] }.max()!, y0 = boxes.map { $0[1] }.max()!
+            let x1 = boxes.map { $0[0] + $0[2] }.min()!, y1 = boxes.map { $0[1] + $0[3] }.min()!
+            guard x1 > x0, y1 > y0 else { log.warning("panel \(panel): the stacks share no common area; not cropped"); continue }
+            let rectangle = [x0, y0, x1 - x0, y1 - y0]
+            for row in rows {
+                let master = summary.stacks[row].master!
+                let output = (master as NSString).deletingPathExtension + "_autocrop." + configuration.output.format
+                let key = StepCache.key("autocrop", [StepCache.identity(master), rectangle.map(String.init).joined(separator: ",")])
+                if cache.intact(key) == nil {
+                    var image = try ImageFile.read(master).cropped(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+                    image.metadata.addHistory("\(LerarVersion.application) run: autocrop to x=\(x0) y=\(y0) \(x1 - x0)×\(y1 - y0) (common area of panel \(panel))")
+                    try ImageFile.write(image, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                    try cache.store(key, step: "autocrop", outputs: [output])
+                    summary.count("autocrop", computed: 1)
+                } else {
+                    summary.count("autocrop", reused: 1)
+                }
+                summary.stacks[row].autocropped = output
+                summary.stacks[row].crop = rectangle
+            }
+            log.info("panel \(panel): masters cropped to x=\(x0) y=\(y0) \(x1 - x0)×\(y1 - y0)")
+        }
+    }
+
+    /// The per-frame table of the summary.
+    func frameRows() -> [RunSummary.Frame] {
+        var best: [String: Double] = [:]
+        for frame in frames { best[frame.stack] = max(best[frame.stack] ?? 0, frame.measurement?.weight ?? 0) }
+        return frames.indices.map { index in
+            let f = frames[index], m = f.measurement
+            var row = RunSummary.Frame(path: f.path, stack: stackFolders[f.stack] ?? f.stack, filter: f.filter, panel: f.panel.description, date: f.date)
+            row.stars = m?.stars
+            row.fwhm = m?.fwhm
+            row.eccentricity = m?.eccentricity
+            row.snr = m?.snr
+            row.weight = m.map { w in (best[f.stack] ?? 0) > 0 ? w.weight / best[f.stack]! : 0 }
+            row.background = m?.background
+            row.registrationRMS = f.registration?.rms
+            row.lnScale = f.lnScale
+            row.accepted = f.rejection == nil
+            row.rejection = f.rejection
+            if let shares = rejectedShares[index] { row.rejectedLowPercent = shares.0; row.rejectedHighPercent = shares.1 }
+            return row
+        }
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import LerarCalibration
+import LerarCore
+import LerarIO
+import LerarNormalization
+import LerarRegistration
+
+/// `lerar run`: WBPP's order of work on folders of raw subs — link, masters, calibrate (+ cosmetic correction),
+/// measure and select, register, LN reference and Local Normalization, integrate per filter and panel, autocrop —
+/// with every finished step in a resume cache (`StepCache`), a log of every decision and an HTML report.
+public final class PipelineRunner: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var roots: [String]
+        public var output: String
+        public var configuration: PipelineConfiguration
+        /// Link and show what would be done; process nothing.
+        public var dryRun = false
+
+        public init(roots: [String], output: String, configuration: PipelineConfiguration = PipelineConfiguration()) {
+            self.roots = roots
+            self.output = output
+            self.configuration = configuration
+        }
+    }
+
+    /// One light frame on its way through the stages.
+    struct LightFrame {
+        let path: String
+        let lightGroup: String
+        /// Stack (WBPP "post-calibration group") id: light group + panel.
+        let stack: String
+        let filter: String
+        let panel: PanelIdentity
+        let date: String?
+        let calibrated: String
+        var calibrateKey = "", measureKey = ""
+        var registerKey: String?, normalizeKey: String?
+        var measurement: FrameMeasurement?
+        var registration: Registrar.FrameReport?
+        var lnScale: Double?
+        var rejection: String?
+    }
+
+    public let options: Options
+    let observer: any PipelineObserver
+    var configuration: PipelineConfiguration { options.configuration }
+    let output: String
+    var log: RunLog!
+    var cache: StepCache!
+    var summary: RunSummary
+    var plan: LinkPlan!
+    var masters: [String: MasterBuilder.Built] = [:]
+    var masterKeys: [String: String] = [:]
+    var frames: [LightFrame] = []
+    /// Stack id → its folder name (`BIN-1_EXPTIME-300s_FILTER-L_OBJECT-M31_PANEL-2`).
+    var stackFolders: [String: String] = [:]
+    /// Panel → registration reference frame index (or an external file).
+    var registrationReferences: [String: (index: Int?, path: String, key: String)] = [:]
+    /// Frame index → samples rejected low / high by its stack, % of its pixels.
+    var rejectedShares: [Int: (Double, Double)] = [:]
+    var calibratedThisRun = Set<Int>()
+
+    public init(options: Options, observer: any PipelineObserver = SilentObserver()) {
+        var options = options
+        // Absolute roots: frame paths are part of the cache keys, and the same folder must key the same however named.
+        options.roots = options.roots.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        self.options = options
+        self.observer = observer
+        output = URL(fileURLWithPath: options.output).standardizedFileURL.path
+        summary = RunSummary(output: output)
+    }
+
+    func folder(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
+
+    /// Runs the pipeline; returns what it did. Throws `brokenLinks` before any work when a light has no valid master
+    /// (unless `link.allowMissing`), `interrupted` when the observer asked to stop.
+    public func run() throws -> RunSummary {
+        let start = Date()
+        try configuration.validate()
+        for root in options.roots {
+            let base = URL(fileURLWithPath: root).standardizedFileURL.path
+            if output == base || output.hasPrefix(base.hasSuffix("/") ? base : base + "/") { throw PipelineError.outputInsideInput(output) }
+        }
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        let stamp = Self.fileStamp(start)
+        log = try RunLog(path: options.dryRun ? nil : (folder("logs") as NSString).appendingPathComponent("run-\(stamp).log"), observer: observer)
+        summary.log = log.path
+        summary.dryRun = options.dryRun
+        if !options.dryRun {
+            try AtomicFileWriter.write(Data(PipelineConfigurationFile.yaml(configuration).utf8),
+                                       to: (folder("logs") as NSString).appendingPathComponent("run-\(stamp).config.yaml"), overwrite: true)
+        }
+        log.info("\(LerarVersion.application) run: \(options.roots.joined(separator: " ")) → \(output)")
+        cache = try StepCache(folder: folder("cache"))
+
+        try link()
+        try prepareFrames()
+        if options.dryRun {
+            dryRunSummary()
+            summary.seconds = Date().timeIntervalSince(start)
+            return summary
+        }
+        try buildMasters()
+        try measure()
+        select()
+        try chooseRegistrationReferences()
+        try registerAll()
+        try integrateStacks()
+        try autocropPanels()
+        removeIntermediates()
+        summary.frames = frameRows()
+        summary.warnings = log.warnings
+        summary.seconds = Date().timeIntervalSince(start)
+        summary.report = try RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
+        log.info("report: \(summary.report ?? "")")
+        log.info(String(format: "finished in %.1f s: %d items computed, %d taken from the cache", summary.seconds, summary.computed,
+                        summary.stages.reduce(0) { $0 + $1.reused }))
+        return summary
+    }
+
+    static func fileStamp(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return formatter.string(from: date)
+    }
+
+    /// Throws `interrupted` when the observer asks to stop.
+    func checkStop(_ stage: String) throws {
+        if observer.shouldStop() { throw PipelineError.interrupted(stage) }
+    }
+
+    // MARK: link
+
+    func link() throws {
+        let rules = LinkRules(temperatureTolerance: configuration.link.temperatureTolerance, groupBy: configuration.link.groupBy)
+        let overrides = try configuration.link.overrides.map { try LinkOverrides.load($0) }
+        observer.stageStarted("catalogue", total: 0)
+        plan = try LinkPlan.make(roots: options.roots, rules: rules, overrides: overrides) { [observer] done, total in
+            observer.advanced("catalogue", done: done, total: total)
+        }
+        summary.fullyLinked = plan.fullyLinked
+        summary.skipped = plan.skipped
+        log.info("linked \(plan.frames.count) frames in \(plan.groups.count) groups:\n" + LinkTreeFormatter.render(plan, color: false))
+        for file in plan.skipped { log.info("skipped \(file.path): \(file.reason)") }
+        for note in plan.notes { log.info("note: \(note)") }
+        if !options.dryRun {
+            try FileManager.default.createDirectory(atPath: folder("report"), withIntermediateDirectories: true)
+            try AtomicFileWriter.write(Data(LinkDiagramHTML.render(plan, title: "Lerar run — linked files").utf8),
+                                       to: (folder("report") as NSString).appendingPathComponent("links.html"), overwrite: true)
+        }
+        guard !plan.lights.isEmpty else { throw PipelineError.noLights("no light frames found in \(options.roots.joined(separator: ", "))") }
+        if !plan.fullyLinked {
+            let tree = LinkTreeFormatter.render(plan, color: false)
+            if !configuration.link.allowMissing {
+                log.error("broken calibration links: nothing processed")
+                if !options.dryRun {
+                    summary.warnings = log.warnings
+                    _ = try? RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
+                }
+                throw PipelineError.brokenLinks(tree)
+            }
+            log.warning("broken calibration links: the lights concerned are skipped (--allow-missing)")
+        }
+    }
+
+    /// The masters a calibration needs, each keyed by its members and parameters (and the master that calibrates
+    /// it, for flats).
+    func buildMasters() throws {
+        var builder = MasterBuilder(plan: plan, outputFolder: folder("master"))
+        builder.overwrite = true
+        let groups = MasterBuilder.buildOrder(plan).filter { group in
+            plan.lights.contains { $0.fullyLinked || configuration.link.allowMissing ? $0.decisions.contains { $0.group == group.id } : false }
+                || plan.flats.contains { flat in flat.calibration.group == group.id && plan.lights.contains { $0.flat.group == flat.flatGroup } }
+        }
+        observer.stageStarted("masters", total: groups.count)
+        for (done, group) in groups.enumerated() {
+            let parameters = group.type == .flat ? builder.flatParameters : builder.biasDarkParameters
+            let upstream = group.type == .flat ? builder.flatCalibrationGroup(group).flatMap { masterKeys[$0] } ?? "none" : "none"
+            let key = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue])
+            masterKeys[group.id] = key
+            if let record = cache.intact(key), let built = cache.payload(key, as: MasterBuilder.Built.self) {
+                masters[group.id] = built
+                summary.count("masters", reused: 1)
+                log.info("master \(URL(fileURLWithPath: built.path).lastPathComponent): up to date (\(record.outputs.count) file)")
+            } else {
+                let built = try builder.build(group, built: masters)
+                masters[group.id] = built
+                try cache.store(key, step: "master", outputs: group.isMaster ? [] : [built.path], payload: built)
+                summary.count("masters", computed: 1)
+                log.info("master \(URL(fileURLWithPath: built.path).lastPathComponent): \(built.frames) frames, rejection \(built.rejection)")
+            }
+            observer.advanced("masters", done: done + 1, total: groups.count)
+            try checkStop("masters")
+        }
+        summary.masters = groups.compactMap { masters[$0.id] }.map { .init(group: $0.group, path: $0.path, frames: $0.frames, rejection: $0.rejection) }
+    }
+
+    /// One entry per light of a linked group, with its stack, panel and calibration key.
+    func prepareFrames() throws {
+        let calibration = configuration.calibrationParameters
+        for links in plan.lights {
+            guard let group = plan.group(links.lightGroup) else { continue }
+            guard links.fullyLinked else {
+                let missing = links.decisions.filter { $0.status == .missing }.map { "\($0.role.label): \($0.reason)" }.joined(separator: "; ")
+                for path in group.members {
+                    summary.skipped.append(SkippedFile(path: path, reason: "not calibrated: missing \(missing)"))
+                    log.warning("skipped \(path): no valid master (\(missing))")
+                }
+                continue
+            }
+            for path in group.members {
+                let header = try ImageFile.readHeader(path)
+                let panel = PanelIdentity(header.metadata, keys: configuration.registration.panelKeywords)
+                let stack = links.lightGroup + "|" + panel.values.joined(separator: "|")
+                if stackFolders[stack] == nil { stackFolders[stack] = Self.stackFolder(group, panel: panel, keys: configuration.registration.panelKeywords) }
+                let name = SessionCalibrator.outputName(for: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
+                var frame = LightFrame(path: path, lightGroup: links.lightGroup, stack: stack, filter: group.filter ?? "",
+                                       panel: panel, date: header.metadata.keyword("DATE-OBS")?.stringValue,
+                                       calibrated: ((folder("calibrated") as NSString).appendingPathComponent(stackFolders[stack]!) as NSString).appendingPathComponent(name))
+                let used = SessionCalibrator.usedMasters(links, parameters: calibration).compactMap { $0.group }.map { id in
+                    plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
+                }
+                frame.calibrateKey = StepCache.key("calibrate", [StepCache.identity(path), StepCache.describe(calibration), StepCache.describe(links)] + used)
+                frame.measureKey = StepCache.key("measure", [frame.calibrateKey])
+                frames.append(frame)
+            }
+        }
+        guard !frames.isEmpty else { throw PipelineError.noLights("every light group lacks a valid master") }
+    }
+
+    /// `BIN-1_EXPTIME-300s_FILTER-L` + the panel keywords that have values.
+    static func stackFolder(_ group: FrameGroup, panel: PanelIdentity, keys: [String]) -> String {
+        var parts = ["BIN-\(group.binning.split(separator: "x").first ?? "1")"]
+        if let exposure = group.exposure { parts.append("EXPTIME-\(LinkFormatting.number(exposure))s") }
+        parts.append("FILTER-\(LinkFormatting.safe(group.filter ?? "NoFilter"))")
+        for (key, value) in zip(keys, panel.values) where !value.isEmpty { parts.append("\(key)-\(LinkFormatting.safe(value))") }
+        for (key, value) in group.groupingValues.sorted(by: { $0.key < $1.key }) where !keys.contains(key) { parts.append("\(key)-\(LinkFormatting.safe(value))") }
+        return parts.joined(separator: "_")
+    }
+
+    func dryRunSummary() {
+        let cached = frames.filter { cache.record($0.measureKey) != nil }.count
+        log.info("dry run: \(frames.count) lights in \(Set(frames.map(\.stack)).count) stacks; \(cached) already calibrated and measured in the cache")
+        for stack in Set(frames.map(\.stack)).sorted() {
+            let members = frames.filter { $0.stack == stack }
+            log.info("  would stack \(members.count) frames into master/masterLight_\(stackFolders[stack]!).\(configuration.output.format)")
+        }
+        summary.frames = frameRows()
+    }
+
+    /// Deletes calibrated/, registered/ and normalized/ after a successful run unless asked to keep them; the cache
+    /// still knows their results, so a repeated run redoes nothing.
+    func removeIntermediates() {
+        guard !configuration.output.keepIntermediates else { return }
+        for name in ["calibrated", "registered", "normalized"] where FileManager.default.fileExists(atPath: folder(name)) {
+            try? FileManager.default.removeItem(atPath: folder(name))
+            log.info("removed intermediate folder \(name)/ (output.keepIntermediates is false)")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import LerarCalibration
+
+/// What a `lerar run` did (schema `lerar.run`, version 1): printed by `--json`, drawn by the HTML report.
+public struct RunSummary: Sendable, Codable {
+    /// Items a stage computed and items it took from the cache.
+    public struct StageCount: Sendable, Codable, Equatable {
+        public var stage: String
+        public var computed = 0, reused = 0
+    }
+
+    /// One light: its measurements and what became of it.
+    public struct Frame: Sendable, Codable {
+        public var path: String
+        public var stack: String
+        public var filter: String, panel: String
+        /// DATE-OBS as written in the header.
+        public var date: String?
+        public var stars: Int?
+        /// Median FWHM, px; eccentricity; median star SNR; PSF signal weight relative to the group's best.
+        public var fwhm: Double?, eccentricity: Double?, snr: Double?, weight: Double?
+        /// Median sky level, ADU of the calibrated frame.
+        public var background: Double?
+        public var registrationRMS: Double?
+        public var lnScale: Double?
+        public var accepted = true
+        public var rejection: String?
+        /// Samples of the frame rejected low / high by the integration, % of its pixels.
+        public var rejectedLowPercent: Double?, rejectedHighPercent: Double?
+    }
+
+    /// One integrated stack (per filter and panel).
+    public struct Stack: Sendable, Codable {
+        public var name: String
+        public var filter: String, panel: String
+        public var master: String?
+        public var autocropped: String?
+        public var lnReference: String?
+        public var registrationReference: String?
+        public var frames: Int, rejectedFrames: Int
+        public var rejection: String?
+        /// Rejected samples over the whole stack, % (low, high).
+        public var rejectedLowPercent: Double?, rejectedHighPercent: Double?
+        /// Autocrop rectangle (x, y, width, height), px.
+        public var crop: [Int]?
+        public var skipped: String?
+    }
+
+    public struct CalibrationMaster: Sendable, Codable {
+        public var group: String, path: String, frames: Int, rejection: String
+    }
+
+    public var schema = "lerar.run", schemaVersion = 1
+    public var output: String
+    public var dryRun = false
+    public var fullyLinked = true
+    public var stages: [StageCount] = []
+    public var masters: [CalibrationMaster] = []
+    public var frames: [Frame] = []
+    public var stacks: [Stack] = []
+    public var skipped: [SkippedFile] = []
+    public var warnings: [String] = []
+    public var log: String?
+    public var report: String?
+    public var seconds = 0.0
+
+    public init(output: String) { self.output = output }
+
+    mutating func count(_ stage: String, computed: Int = 0, reused: Int = 0) {
+        if let index = stages.firstIndex(where: { $0.stage == stage }) {
+            stages[index].computed += computed
+            stages[index].reused += reused
+        } else {
+            stages.append(StageCount(stage: stage, computed: computed, reused: reused))
+        }
+    }
+
+    /// Items computed by all stages (0 when a run found everything in the cache).
+    public var computed: Int { stages.reduce(0) { $0 + $1.computed } }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import LerarIO
+
+/// The resume cache of `lerar run`: a journal of finished steps (`cache/journal.jsonl`, one JSON line appended per
+/// step as it finishes, so an interrupted run loses at most the step in flight). A step's key hashes what determines
+/// its result — input file identities (path, size, modification time), the keys of the steps it consumes and its
+/// own parameters — so a changed parameter changes that step's key and, through them, the keys of every later step,
+/// and nothing before it (WBPP's cache rule, shared/reference/wbpp.md §8).
+public final class StepCache: @unchecked Sendable {
+    /// A file as it was when a step wrote it.
+    public struct FileStamp: Codable, Sendable, Equatable {
+        public var path: String
+        public var size: Int64
+        public var modified: Double
+    }
+
+    public struct Record: Codable, Sendable {
+        public var key: String
+        public var step: String
+        public var outputs: [FileStamp]
+        /// The step's result (JSON), e.g. a frame's measurement.
+        public var payload: String?
+    }
+
+    public static let version = "lerar-run-cache-1"
+    public let journal: String
+    private var records: [String: Record] = [:]
+    private let lock = NSLock()
+
+    /// Opens (or starts) the journal in `folder`; unreadable lines (a write cut short) are ignored.
+    public init(folder: String) throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        journal = (folder as NSString).appendingPathComponent("journal.jsonl")
+        if let data = FileManager.default.contents(atPath: journal) {
+            let decoder = JSONDecoder()
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                if let record = try? decoder.decode(Record.self, from: Data(line)) { records[record.key] = record }
+            }
+        }
+    }
+
+    /// The record for `key`, whether or not its files are still there.
+    public func record(_ key: String) -> Record? { lock.withLock { records[key] } }
+
+    /// The record for `key` when every output it wrote is still there, unmodified.
+    public func intact(_ key: String) -> Record? {
+        guard let record = record(key) else { return nil }
+        return record.outputs.allSatisfy { Self.stamp($0.path) == $0 } ? record : nil
+    }
+
+    /// The decoded payload of `key`'s record (files not checked).
+    public func payload<T: Decodable>(_ key: String, as type: T.Type) -> T? {
+        guard let text = record(key)?.payload else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+
+    /// Records a finished step: its outputs as they are now, and its result.
+    public func store<T: Encodable>(_ key: String, step: String, outputs: [String], payload: T?) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let text = try payload.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let record = Record(key: key, step: step, outputs: outputs.compactMap(Self.stamp), payload: text)
+        var line = try encoder.encode(record)
+        line.append(UInt8(ascii: "\n"))
+        try lock.withLock {
+            if !FileManager.default.fileExists(atPath: journal) { FileManager.default.createFile(atPath: journal, contents: nil) }
+            guard let handle = FileHandle(forWritingAtPath: journal) else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: journal]) }
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+            records[key] = record
+        }
+    }
+
+    public func store(_ key: String, step: String, outputs: [String]) throws {
+        try store(key, step: step, outputs: outputs, payload: Optional<String>.none)
+    }
+
+    /// Size and modification time of a file, nil when it does not exist.
+    public static func stamp(_ path: String) -> FileStamp? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = (attributes[.size] as? NSNumber)?.int64Value,
+              let modified = attributes[.modificationDate] as? Date else { return nil }
+        return FileStamp(path: path, size: size, modified: modified.timeIntervalSince1970)
+    }
+
+    /// Identity of an input file for keys: path, size and modification time.
+    public static func identity(_ path: String) -> String {
+        guard let stamp = stamp(path) else { return "\(path)|missing" }
+        return "\(path)|\(stamp.size)|\(String(format: "%.6f", stamp.modified))"
+    }
+
+    /// A step key: SHA-256 of the cache version, the step name and its parts.
+    public static func key(_ step: String, _ parts: [String]) -> String {
+        let text = ([version, step] + parts).joined(separator: "\u{1F}")
+        return Array(text.utf8).withUnsafeBytes { DigestAlgorithm.sha256.hexDigest($0) }
+    }
+
+    /// A stable text of encodable parameters for keys.
+    public static func describe<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "\(value)"
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import LerarPipeline
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "The whole pipeline in one command: link → masters → calibrate → measure → register → LN → integrate.",
+        discussion: """
+        WBPP's order of work on folders of raw subs. Stops before any work when a light has no valid master (the ✗
+        tree says why), unless --allow-missing. Output: master/ (calibration masters, LN references, masterLight_*
+        stacks, *_autocrop), calibrated/, registered/, normalized/ (removed after success unless
+        --keep-intermediates), logs/ (every decision, and the configuration used), report/index.html, cache/.
+        Every finished step is cached by its inputs and parameters: run the same command again after an
+        interruption (Ctrl-C) or a changed setting and only what changed is redone. Settings: --config FILE
+        (YAML or JSON, only the keys you change); --print-config prints every key with its default and meaning.
+        """
+    )
+
+    @Argument(help: "Folders (or files) of lights, darks, flats, dark-flats and bias.", completion: .directory)
+    var roots: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output folder (not inside an input folder).")
+    var output: String?
+
+    @Option(help: "Configuration file (YAML or JSON).", completion: .file(extensions: ["yaml", "yml", "json"]))
+    var config: String?
+
+    @Flag(help: "Print the default configuration, documented, and exit.")
+    var printConfig = false
+
+    @Flag(help: "Link and show what would be done; process nothing.")
+    var dryRun = false
+
+    @Flag(help: "Go on when some lights have no valid master (they are skipped).")
+    var allowMissing = false
+
+    @Flag(help: "Keep calibrated/, registered/ and normalized/ frames.")
+    var keepIntermediates = false
+
+    @Flag(name: .shortAndLong, help: "Print every decision (they are always in the log file).")
+    var verbose = false
+
+    @Flag(help: "Print a JSON summary (schema lerar.run) on stdout.")
+    var json = false
+
+    func validate() throws {
+        if printConfig { return }
+        guard !roots.isEmpty else { throw ValidationError("give the folders to process") }
+        guard output != nil else { throw ValidationError("give the output folder with -o") }
+    }
+
+    func run() throws {
+        if printConfig {
+            print(try PipelineConfigurationFile.defaultsDocument(), terminator: "")
+            return
+        }
+        do {
+            var configuration = try config.map(PipelineConfigurationFile.read) ?? PipelineConfiguration()
+            if allowMissing { configuration.link.allowMissing = true }
+            if keepIntermediates { configuration.output.keepIntermediates = true }
+            var options = PipelineRunner.Options(roots: roots, output: output!, configuration: configuration)
+            options.dryRun = dryRun
+            InterruptFlag.install()
+            let observer = TerminalObserver(verbose: verbose || dryRun)
+            let summary = try PipelineRunner(options: options, observer: observer).run()
+            if json { try Terminal.printJSON(summary); return }
+            print(dryRun ? "dry run: nothing processed" : "done in \(String(format: "%.1f", summary.seconds)) s: \(summary.computed) items computed, \(summary.stages.reduce(0) { $0 + $1.reused }) from the cache")
+            for stack in summary.stacks {
+                if let skipped = stack.skipped { print("  \(stack.name): not integrated (\(skipped))"); continue }
+                print("  \(stack.autocropped ?? stack.master ?? "")  (\(stack.frames) frames, \(stack.rejectedFrames) rejected, \(stack.rejection ?? ""))")
+            }
+            if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (see the log)") }
+            if let report = summary.report { print("report: \(report)") }
+            if let log = summary.log { print("log: \(log)") }
+        } catch PipelineError.interrupted(let stage) {
+            Terminal.error("interrupted during \(stage): finished steps are cached; run the same command again to resume")
+            throw ExitCode(130)
+        } catch {
+            Terminal.error(Terminal.describe(error))
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// Progress bars per stage on stderr (plain lines when not a terminal); warnings always, other log lines with -v.
+final class TerminalObserver: PipelineObserver, @unchecked Sendable {
+    private let verbose: Bool
+    private let lock = NSLock()
+    private var reporters: [String: ProgressReporter] = [:]
+
+    init(verbose: Bool) { self.verbose = verbose }
+
+    func stageStarted(_ stage: String, total: Int) {
+        lock.withLock { reporters[stage] = ProgressReporter(stage) }
+        if total > 0 { FileHandle.standardError.write(Data("\(stage): \(total) to do\n".utf8)) }
+    }
+
+    func advanced(_ stage: String, done: Int, total: Int) {
+        guard total > 0 else { return }
+        let reporter = lock.withLock { () -> ProgressReporter in
+            if let existing = reporters[stage] { return existing }
+            let made = ProgressReporter(stage)
+            reporters[stage] = made
+            return made
+        }
+        reporter.update(done, of: total)
+    }
+
+    func logged(_ line: String, level: RunLog.Level) {
+        guard verbose || level != .info else { return }
+        FileHandle.standardError.write(Data(((level == .info ? "" : "\(level.rawValue): ") + line + "\n").utf8))
+    }
+
+    func shouldStop() -> Bool { InterruptFlag.isSet }
+}
+
+/// Ctrl-C asks the run to stop after the frames in flight (so the cache keeps them); a second Ctrl-C exits at once.
+enum InterruptFlag {
+    nonisolated(unsafe) private static var raised: sig_atomic_t = 0
+
+    static var isSet: Bool { raised != 0 }
+
+    static func install() {
+        signal(SIGINT) { _ in
+            if InterruptFlag.raised != 0 { _exit(130) }
+            InterruptFlag.raised = 1
+        }
+    }
+}
