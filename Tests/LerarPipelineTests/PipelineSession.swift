@@ -1,0 +1,67 @@
+import Foundation
+import LerarCore
+import LerarIO
+import LerarPipeline
+import LerarSimulator
+
+/// A small simulated session on disk and a pipeline run over it, for the end-to-end tests.
+struct PipelineSession {
+    let folder: String
+    var session: String { folder + "/session" }
+    var output: String { folder + "/out" }
+    var truth: String { session + "/truth" }
+
+    /// Simulates `filters` × `lights` subs of `size`² px (× `panels`) with the usual defects, few calibration frames.
+    init(name: String, size: Int = 256, filters: [String] = ["L"], lights: Int = 6, panels: Int = 1, seed: UInt64 = 7,
+         cloudy: Bool = false, starless: Bool = false) throws {
+        folder = NSTemporaryDirectory() + "lerar-pipeline-\(name)-\(UUID().uuidString)"
+        var c = SessionConfiguration()
+        c.width = size; c.height = size
+        c.filters = filters
+        c.lightsPerFilter = lights
+        c.panels = panels
+        c.seed = seed
+        c.biasCount = 5; c.darkCount = 5; c.flatCount = 5; c.darkFlatCount = 5; c.secondDarkExposure = 0
+        c.cloudySub = cloudy
+        c.starlessSub = starless
+        _ = try SessionWriter(configuration: c).write(to: session)
+    }
+
+    func remove() { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// Settings the tests use: the LN reference flattened (so `verify` can score flatness), everything else default.
+    static func configuration(keepIntermediates: Bool = false) -> PipelineConfiguration {
+        var configuration = PipelineConfiguration()
+        configuration.normalization.flattenReference = true
+        configuration.output.keepIntermediates = keepIntermediates
+        return configuration
+    }
+
+    func run(_ configuration: PipelineConfiguration = PipelineSession.configuration(), observer: any PipelineObserver = SilentObserver()) throws -> RunSummary {
+        try PipelineRunner(options: .init(roots: [session], output: output, configuration: configuration), observer: observer).run()
+    }
+
+    /// `lerar verify` of a result against the session's truth.
+    func verify(_ path: String, panel: Int? = nil) throws -> ResultVerifier.Report {
+        try ResultVerifier.verify(try ImageFile.read(path), file: path, truthFolder: truth, panel: panel)
+    }
+}
+
+/// Stops a run once `stage` has finished `after` items.
+final class StoppingObserver: PipelineObserver, @unchecked Sendable {
+    let stage: String, after: Int
+    private let lock = NSLock()
+    private var done = 0
+
+    init(stage: String, after: Int) {
+        self.stage = stage
+        self.after = after
+    }
+
+    func advanced(_ stage: String, done: Int, total: Int) {
+        guard stage == self.stage else { return }
+        lock.withLock { self.done = max(self.done, done) }
+    }
+
+    func shouldStop() -> Bool { lock.withLock { done >= after } }
+}
