@@ -20,6 +20,7 @@ test: deps-test
 	$(SWIFT) test
 
 demo: release
+	@scripts/install-deps.sh --demo
 	@scripts/demo.sh
 
 bench: release
@@ -28,11 +29,13 @@ bench: release
 	@scripts/bench-integration.sh
 	@scripts/bench-registration.sh
 	@scripts/bench-stages.sh
+	@scripts/bench-pipeline.sh
 
 bench-siril: release
 	@scripts/install-deps.sh --siril
 	@SIRIL=1 scripts/bench-integration.sh
 	@SIRIL=1 scripts/bench-registration.sh
+	@SIRIL=1 scripts/bench-pipeline.sh
 
 clean:
 	rm -rf .build demo-output bench-output

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Lerar needs on Debian/Ubuntu: the C libraries, and with --test also what the tests use
-# (headless Chromium for the HTML checks; astropy and xisf from PyPI for the interop checks), and with --siril
+# (headless Chromium for the HTML checks; astropy and xisf from PyPI for the interop checks), with --demo
+# headless Chromium (the report's screenshot), and with --siril
 # what `make bench-siril` needs (Siril, GNU time, bc).
 # Installs only what is missing; as root or through sudo, otherwise prints the command.
 set -euo pipefail
@@ -8,7 +9,7 @@ set -euo pipefail
 APT_PACKAGES=(libcfitsio-dev libzstd-dev liblz4-dev zlib1g-dev pkg-config)
 PY_PACKAGES=(numpy astropy xisf)
 
-if [ "${1:-}" = "--test" ]; then
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--demo" ]; then
     APT_PACKAGES+=(chromium)
 fi
 if [ "${1:-}" = "--bench" ]; then

@@ -100,8 +100,9 @@ public struct LocalNormalizationReference: Sendable {
         fwhm = BackgroundGrid.median(stars.prefix(200).map(\.fwhm))
     }
 
-    /// The function that normalizes `target` (registered to this reference) to it.
-    public func function(for target: Image, path targetPath: String) throws -> LocalNormalizationFunction {
+    /// The function that normalizes `target` (registered to this reference) to it. `targetFWHM` (px) sizes the
+    /// photometry apertures when the caller has measured it; otherwise the target's stars are found for it.
+    public func function(for target: Image, path targetPath: String, targetFWHM: Double? = nil) throws -> LocalNormalizationFunction {
         guard target.width == image.width, target.height == image.height, target.channelCount == image.channelCount else {
             throw NormalizationError.geometryMismatch(path: targetPath,
                 detail: "\(target.width)×\(target.height)×\(target.channelCount), reference \(image.width)×\(image.height)×\(image.channelCount)")
@@ -109,7 +110,8 @@ public struct LocalNormalizationReference: Sendable {
         let pedestal = parameters.pedestalADU / 65535
         var offsets: [SurfaceGrid] = [], scales: [Double] = [], used: [Int] = [], notes: [String] = []
         if !missing.isEmpty { notes.append("reference: \(missing.summary) masked out of the fit; the surfaces are filled across them") }
-        let targetStarsFWHM = parameters.scaleSignal ? BackgroundGrid.median(Registrar().analyze(target).stars.prefix(200).map(\.fwhm)) : .nan
+        let targetStarsFWHM = !parameters.scaleSignal ? .nan
+            : targetFWHM ?? BackgroundGrid.median(Registrar().analyze(target).stars.prefix(200).map(\.fwhm))
         for channel in 0..<image.channelCount {
             let (tb, missingCells) = target.withChannel(channel) {
                 LargeScaleBackground.model($0, width: target.width, height: target.height, spacing: spacing, clipping: parameters.clipping)

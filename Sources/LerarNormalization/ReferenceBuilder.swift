@@ -34,12 +34,15 @@ public struct ReferenceBuilder: Sendable {
 
     public init(parameters: Parameters = Parameters()) { self.parameters = parameters }
 
-    public func build(paths: [String], output: String, overwrite: Bool, progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Report {
+    /// Builds the reference from `paths`, ranked by `measure`'s weight — or in the order given when `ranked` is true
+    /// (best first: the caller has measured them already).
+    public func build(paths: [String], ranked alreadyRanked: Bool = false, output: String, overwrite: Bool,
+                      progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Report {
         guard (10...20).contains(parameters.best) else { throw NormalizationError.badParameter("--best must be 10…20 (got \(parameters.best))") }
         guard !paths.isEmpty else { throw NormalizationError.badParameter("no frames for the reference") }
         var notes: [String] = []
-        let measured = try FrameMeasurer.measure(paths: paths) { progress?("measuring frames", $0, $1) }
-        let ranked = measured.sorted { $0.rank < $1.rank }.map(\.path)
+        let ranked = alreadyRanked ? paths
+            : try FrameMeasurer.measure(paths: paths) { progress?("measuring frames", $0, $1) }.sorted { $0.rank < $1.rank }.map(\.path)
         if paths.count < parameters.best { notes.append("only \(paths.count) frames: all are used (asked for the best \(parameters.best))") }
         let used = Array(ranked.prefix(parameters.best)), unused = Array(ranked.dropFirst(parameters.best))
         var integration = IntegrationParameters()

@@ -42,7 +42,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var method = Method.local
         public var scale = 1024
         public var referenceFrames = 15
-        public var flattenReference = false
+        public var flattenReference = true
         public var pedestal = 0.0
     }
 

@@ -31,7 +31,7 @@ public enum PipelineConfigurationFile {
         Entry(section: "normalization", key: "method", help: "local (Local Normalization, WBPP default) or none (additive + scaling at integration)"),
         Entry(section: "normalization", key: "scale", help: "LN scale, px (1024, PixInsight; halved to fit small frames)"),
         Entry(section: "normalization", key: "referenceFrames", help: "LN reference = average of the best N registered frames per filter and panel (15; WBPP 20; 10…20)"),
-        Entry(section: "normalization", key: "flattenReference", help: "Remove the LN reference's own gradient by background extraction first (false)"),
+        Entry(section: "normalization", key: "flattenReference", help: "Remove the LN reference's own gradient (degree-2 polynomial over star-clipped cells) so every frame is normalized to a flat sky (true; WBPP does not: set false for objects that fill the frame, and flatten the stack instead)"),
         Entry(section: "normalization", key: "pedestal", help: "Added by LN to normalized frames, ADU (0)"),
         Entry(section: "integration", key: "combination", help: "average, median, minimum or maximum (average)"),
         Entry(section: "integration", key: "rejection", help: "auto, none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd (auto: < 6 frames percentile, ≤ 15 winsorized, else linear fit, WBPP 3)"),

@@ -111,7 +111,9 @@ extension PipelineRunner {
         parameters.flatten = configuration.normalization.flattenReference
         var builder = ReferenceBuilder(parameters: parameters)
         builder.normalization = configuration.localNormalizationParameters
-        let report = try builder.build(paths: members.map(registeredPath), output: path, overwrite: true) { [observer] label, done, total in
+        // Best first by the weights measured on the calibrated frames (registration does not change them).
+        let ranked = members.sorted { (frames[$0].measurement?.weight ?? 0) > (frames[$1].measurement?.weight ?? 0) }
+        let report = try builder.build(paths: ranked.map(registeredPath), ranked: true, output: path, overwrite: true) { [observer] label, done, total in
             observer.advanced("LN reference: \(label)", done: done, total: total)
         }
         try cache.store(key, step: "lnref", outputs: [path], payload: report)
@@ -137,7 +139,7 @@ extension PipelineRunner {
             try forEachFrame("normalize", todo) { index in
                 let (input, output) = paths[index]!
                 let image = try ImageFile.read(input)
-                let function = try reference.function(for: image, path: input)
+                let function = try reference.function(for: image, path: input, targetFWHM: snapshot[index].measurement?.fwhm)
                 var normalized = function.apply(to: image)
                 normalized.sourceSampleFormat = .float32
                 try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

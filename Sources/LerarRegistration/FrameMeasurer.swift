@@ -34,7 +34,11 @@ public enum FrameMeasurer {
         let found = field.stars, plane = field.plane, background = field.background, noise = field.noise
         let saturation = Float(0.98)
         let isolated = found.filter { star in
-            !found.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 4 * max(star.fwhm, 2) && other.flux > 0.05 * star.flux }
+            let reach = 4 * max(star.fwhm, 2)
+            return !found.contains { other in
+                let dx = other.x - star.x, dy = other.y - star.y
+                return other.x != star.x && dx * dx + dy * dy < reach * reach && other.flux > 0.05 * star.flux
+            }
         }
         let candidates = isolated.filter { star in plane[Int(star.y.rounded()) * image.width + Int(star.x.rounded())] < saturation }.prefix(starLimit)
         let shared = UnsafeSendable(plane)

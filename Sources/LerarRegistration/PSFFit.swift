@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// A fitted point-spread function: elliptical Moffat (free β) or Gaussian, by Levenberg–Marquardt on the pixels
 /// around a star, the model integrated over each pixel (3×3 sub-samples) so the FWHM is the star's, not the pixel's.
@@ -44,34 +45,55 @@ public struct PSFFit: Sendable, Codable {
         let width0 = model == .gaussian ? fwhmGuess / 2.3548 : fwhmGuess / (2 * (pow(2, 0.25) - 1).squareRoot())
         var p: [Double] = [peak, x, y, width0, width0 * 0.95, 0.3, background]
         if model == .moffat { p.append(4) }
-        func value(_ p: [Double], _ px: Double, _ py: Double) -> Double {
-            let c = cos(p[5]), s = sin(p[5])
-            var sum = 0.0
-            for sy in [-1.0 / 3, 0, 1.0 / 3] { for sx in [-1.0 / 3, 0, 1.0 / 3] {
-                let dx = px + sx - p[1], dy = py + sy - p[2]
-                let u = (c * dx + s * dy) / p[3], v = (-s * dx + c * dy) / p[4]
-                let r2 = u * u + v * v
-                sum += model == .gaussian ? exp(-0.5 * r2) : pow(1 + r2, -p[7])
-            } }
-            return p[6] + p[0] * sum / 9
+        let gaussian = model == .gaussian
+        let third = 1.0 / 3
+        let steps: [Double] = [-third, 0, third]
+        var subpixels: [(Double, Double)] = []
+        for sy in steps { for sx in steps { subpixels.append((sx, sy)) } }
+        // The model at every data pixel (3×3 sub-pixel samples each); the rotation is computed once per evaluation.
+        func evaluate(_ p: [Double]) -> [Double] {
+            let c = cos(p[5]), s = sin(p[5]), inverseA = 1 / p[3], inverseB = 1 / p[4]
+            let beta = gaussian ? 0 : p[7]
+            var model = [Double](repeating: 0, count: data.count)
+            for i in 0..<data.count {
+                var sum = 0.0
+                for (sx, sy) in subpixels {
+                    let dx = xs[i] + sx - p[1], dy = ys[i] + sy - p[2]
+                    let u = (c * dx + s * dy) * inverseA, v = (-s * dx + c * dy) * inverseB
+                    let r2 = u * u + v * v
+                    sum += gaussian ? exp(-0.5 * r2) : pow(1 + r2, -beta)
+                }
+                model[i] = p[6] + p[0] * sum / 9
+            }
+            return model
         }
         func cost(_ p: [Double]) -> Double {
+            let model = evaluate(p)
             var total = 0.0
-            for i in 0..<data.count { let r = data[i] - value(p, xs[i], ys[i]); total += r * r }
+            for i in 0..<data.count { let r = data[i] - model[i]; total += r * r }
             return total
         }
         var lambda = 1e-3, current = cost(p)
         let count = p.count
         var settled = false
         for _ in 0..<60 where !settled {
-            // Numerical Jacobian.
+            // Jacobian: amplitude and background analytically (the model is linear in them), the rest numerically.
             var jacobian = [[Double]](repeating: [Double](repeating: 0, count: count), count: data.count)
-            let base = (0..<data.count).map { value(p, xs[$0], ys[$0]) }
+            let base = evaluate(p)
             for k in 0..<count {
+                if k == 0 {
+                    for i in 0..<data.count { jacobian[i][0] = p[0] != 0 ? (base[i] - p[6]) / p[0] : 0 }
+                    continue
+                }
+                if k == 6 {
+                    for i in 0..<data.count { jacobian[i][6] = 1 }
+                    continue
+                }
                 var q = p
                 let step = max(1e-6, abs(p[k]) * 1e-5)
                 q[k] += step
-                for i in 0..<data.count { jacobian[i][k] = (value(q, xs[i], ys[i]) - base[i]) / step }
+                let shifted = evaluate(q)
+                for i in 0..<data.count { jacobian[i][k] = (shifted[i] - base[i]) / step }
             }
             var normal = [[Double]](repeating: [Double](repeating: 0, count: count), count: count), gradient = [Double](repeating: 0, count: count)
             for i in 0..<data.count {
@@ -86,7 +108,7 @@ public struct PSFFit: Sendable, Codable {
             for _ in 0..<8 {
                 var damped = normal
                 for a in 0..<count { damped[a][a] *= 1 + lambda }
-                guard let delta = solve(damped, gradient) else { lambda *= 10; continue }
+                guard let delta = LinearSolver.solve(damped.flatMap { $0 }, gradient, size: count) else { lambda *= 10; continue }
                 var candidate = zip(p, delta).map { $0 + $1 }
                 candidate[3] = abs(candidate[3]); candidate[4] = abs(candidate[4])
                 if model == .moffat { candidate[7] = min(max(candidate[7], 1.05), 20) }
@@ -116,27 +138,5 @@ public struct PSFFit: Sendable, Codable {
         return PSFFit(model: model, x: p[1], y: p[2], amplitude: p[0], background: p[6], fwhmMajor: major, fwhmMinor: minor,
                       angle: angle < 0 ? angle + 180 : angle, beta: model == .moffat ? p[7] : nil, flux: p[0] * integral,
                       residual: (current / Double(data.count)).squareRoot() / p[0])
-    }
-
-    /// Solves a small dense system by Gaussian elimination with partial pivoting.
-    static func solve(_ matrix: [[Double]], _ vector: [Double]) -> [Double]? {
-        var a = matrix, b = vector
-        let n = b.count
-        for column in 0..<n {
-            guard let pivot = (column..<n).max(by: { abs(a[$0][column]) < abs(a[$1][column]) }), abs(a[pivot][column]) > 1e-300 else { return nil }
-            a.swapAt(column, pivot); b.swapAt(column, pivot)
-            for row in (column + 1)..<n {
-                let f = a[row][column] / a[column][column]
-                for k in column..<n { a[row][k] -= f * a[column][k] }
-                b[row] -= f * b[column]
-            }
-        }
-        var x = [Double](repeating: 0, count: n)
-        for row in stride(from: n - 1, through: 0, by: -1) {
-            var sum = b[row]
-            for k in (row + 1)..<n { sum -= a[row][k] * x[k] }
-            x[row] = sum / a[row][row]
-        }
-        return x
     }
 }

@@ -29,10 +29,9 @@ struct PipelineSession {
 
     func remove() { try? FileManager.default.removeItem(atPath: folder) }
 
-    /// Settings the tests use: the LN reference flattened (so `verify` can score flatness), everything else default.
+    /// The default settings (intermediates kept on request).
     static func configuration(keepIntermediates: Bool = false) -> PipelineConfiguration {
         var configuration = PipelineConfiguration()
-        configuration.normalization.flattenReference = true
         configuration.output.keepIntermediates = keepIntermediates
         return configuration
     }

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Whole-pipeline benchmark: a simulated session (SIZE² px, LIGHTS lights of one filter, 20 bias, 15 darks,
+# 15 flats, 15 dark-flats) through `lerar run` (defaults: masters, calibration with cosmetic correction, measure,
+# register, LN reference and Local Normalization, integration, autocrop, report); with SIRIL=1, Siril's
+# equivalent script (bias/dark/flat masters, calibration with cosmetic correction from the dark, global star
+# registration, stack with rejection) on the same files in the same run, and the ratios.
+set -euo pipefail
+SIZE=${SIZE:-2048}
+LIGHTS=${LIGHTS:-24}
+DIR=${BENCH_DIR:-bench-output/pipeline-$SIZE-$LIGHTS}
+LERAR=${LERAR:-.build/release/lerar}
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+SESSION=$DIR/session
+if [ ! -f "$SESSION/truth/session.json" ]; then
+    echo "simulating $LIGHTS lights of ${SIZE}×${SIZE} px (once; kept in $SESSION)" >&2
+    "$LERAR" simulate --out "$SESSION" --size "$SIZE" "$SIZE" --lights "$LIGHTS" --filters L --seed 1 --overwrite > /dev/null
+fi
+measure() {
+    local label=$1; shift
+    sync
+    /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > "$DIR/.$label.log" 2>&1 || { tail -30 "$DIR/.$label.log" >&2; exit 1; }
+    read -r seconds kilobytes < "$DIR/.time"
+    printf '%-6s pipeline wall %7.2f s   peak RSS %7.0f MB\n' "$label" "$seconds" "$(echo "$kilobytes / 1024" | bc -l)" >&2
+    echo "$seconds $kilobytes"
+}
+rm -rf "$DIR/lerar"
+lerar_result=$(measure lerar "$LERAR" run "$SESSION" -o "$DIR/lerar")
+"$LERAR" verify "$DIR"/lerar/master/masterLight_*_autocrop.xisf --truth "$SESSION/truth" | sed 's/^/  /' >&2
+if [ "${SIRIL:-0}" = 1 ]; then
+    # Siril works on sequences in folders of its own: the same files, linked with the extension it expects.
+    work=$DIR/siril
+    rm -rf "$work"
+    for kind in bias darks flats lights; do mkdir -p "$work/$kind"; done
+    i=0; for f in "$SESSION"/bias/*.fits; do i=$((i + 1)); ln -s "$f" "$work/bias/src_$(printf %05d $i).fit"; done
+    i=0; for f in "$SESSION"/darks/DARK_300*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
+    i=0; for f in "$SESSION"/flats/L/*.fits; do i=$((i + 1)); ln -s "$f" "$work/flats/src_$(printf %05d $i).fit"; done
+    i=0; for f in "$SESSION"/lights/L/*.fits; do i=$((i + 1)); ln -s "$f" "$work/lights/src_$(printf %05d $i).fit"; done
+    cat > "$work/pipeline.ssf" <<'SSF'
+requires 1.0.0
+cd bias
+link bias_
+stack bias_ rej 3 3 -nonorm -out=../master_bias
+cd ../darks
+link dark_
+stack dark_ rej 3 3 -nonorm -out=../master_dark
+cd ../flats
+link flat_
+preprocess flat_ -bias=../master_bias
+stack pp_flat_ rej 3 3 -norm=mul -out=../master_flat
+cd ../lights
+link light_
+preprocess light_ -dark=../master_dark -flat=../master_flat -cc=dark
+register pp_light_
+stack r_pp_light_ rej 3 3 -norm=addscale -output_norm -out=../result
+SSF
+    siril_result=$(measure siril siril-cli -d "$work" -s "$work/pipeline.ssf")
+    "$LERAR" verify "$work"/result.fit --truth "$SESSION/truth" --filter L | sed 's/^/  /' >&2
+    read -r ls lk <<< "$lerar_result"; read -r ss sk <<< "$siril_result"
+    printf 'ratio  pipeline Siril/Lerar wall %.2f×   peak RSS Lerar/Siril %.2f×\n' "$(echo "$ss / $ls" | bc -l)" "$(echo "$lk / $sk" | bc -l)"
+fi
