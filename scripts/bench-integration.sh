@@ -14,22 +14,15 @@ if [ ! -f "$FRAMES/frame_$(printf %04d "$COUNT").fit" ]; then
     .build/release/lerar-bench stack-frames "$FRAMES" "$COUNT" "$SIZE"
 fi
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-measure() { # label, command...
-    local label=$1; shift
-    sync
-    /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > "$DIR/.log" 2>&1 || { cat "$DIR/.log" >&2; exit 1; }
-    read -r seconds kilobytes < "$DIR/.time"
-    printf '%-8s wall %6.2f s   peak RSS %7.0f MB\n' "$label" "$seconds" "$(echo "$kilobytes / 1024" | bc -l)" >&2
-    echo "$seconds $kilobytes"
-}
+source "$(dirname "$0")/bench-common.sh"
 frames=("$FRAMES"/frame_*.fit)
-lerar_result=$(measure lerar .build/release/lerar integrate "${frames[@]}" -o "$DIR/lerar_result.fits" --normalization none \
+lerar_result=$(bench_measure lerar integrate .build/release/lerar integrate "${frames[@]}" -o "$DIR/lerar_result.fits" --normalization none \
     --rejection winsorized --sigma 4 3 --overwrite)
 if [ "${SIRIL:-0}" = 1 ]; then
     command -v siril-cli >/dev/null || { echo "siril-cli not found (make bench-siril installs it)" >&2; exit 1; }
     rm -f "$FRAMES"/siril_* "$FRAMES"/*.seq
     printf 'requires 1.0.0\nlink siril_\nstack siril_ rej w 4 3 -nonorm -out=../siril_result\n' > "$DIR/siril.ssf"
-    siril_result=$(measure siril siril-cli -d "$FRAMES" -s "$DIR/siril.ssf")
+    siril_result=$(bench_measure siril integrate siril-cli -d "$FRAMES" -s "$DIR/siril.ssf")
     read -r ls lk <<< "$lerar_result"
     read -r ss sk <<< "$siril_result"
     printf 'ratio    Siril/Lerar wall %.2f×   peak RSS Lerar/Siril %.2f×\n' "$(echo "$ss / $ls" | bc -l)" "$(echo "$lk / $sk" | bc -l)"

@@ -16,16 +16,9 @@ if [ ! -f "$SESSION/truth/session.json" ]; then
     echo "simulating $LIGHTS lights of ${SIZE}×${SIZE} px (once; kept in $SESSION)" >&2
     "$LERAR" simulate --out "$SESSION" --size "$SIZE" "$SIZE" --lights "$LIGHTS" --filters L --seed 1 --overwrite > /dev/null
 fi
-measure() {
-    local label=$1; shift
-    sync
-    /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > "$DIR/.$label.log" 2>&1 || { tail -30 "$DIR/.$label.log" >&2; exit 1; }
-    read -r seconds kilobytes < "$DIR/.time"
-    printf '%-6s pipeline wall %7.2f s   peak RSS %7.0f MB\n' "$label" "$seconds" "$(echo "$kilobytes / 1024" | bc -l)" >&2
-    echo "$seconds $kilobytes"
-}
+source "$(dirname "$0")/bench-common.sh"
 rm -rf "$DIR/lerar"
-lerar_result=$(measure lerar "$LERAR" run "$SESSION" -o "$DIR/lerar")
+lerar_result=$(bench_measure lerar pipeline "$LERAR" run "$SESSION" -o "$DIR/lerar")
 "$LERAR" verify "$DIR"/lerar/master/masterLight_*_autocrop.xisf --truth "$SESSION/truth" | sed 's/^/  /' >&2
 if [ "${SIRIL:-0}" = 1 ]; then
     # Siril works on sequences in folders of its own: the same files, linked with the extension it expects.
@@ -54,7 +47,7 @@ preprocess light_ -dark=../master_dark -flat=../master_flat -cc=dark
 register pp_light_
 stack r_pp_light_ rej 3 3 -norm=addscale -output_norm -out=../result
 SSF
-    siril_result=$(measure siril siril-cli -d "$work" -s "$work/pipeline.ssf")
+    siril_result=$(bench_measure siril pipeline siril-cli -d "$work" -s "$work/pipeline.ssf")
     "$LERAR" verify "$work"/result.fit --truth "$SESSION/truth" --filter L | sed 's/^/  /' >&2
     read -r ls lk <<< "$lerar_result"; read -r ss sk <<< "$siril_result"
     printf 'ratio  pipeline Siril/Lerar wall %.2f×   peak RSS Lerar/Siril %.2f×\n' "$(echo "$ss / $ls" | bc -l)" "$(echo "$lk / $sk" | bc -l)"

@@ -7,21 +7,14 @@ DIR=${BENCH_DIR:-bench-output/stack}
 FRAMES=$DIR/frames
 [ -d "$FRAMES" ] || { echo "run scripts/bench-integration.sh first (it writes the frames)" >&2; exit 1; }
 DIR=$(cd "$DIR" && pwd); FRAMES=$DIR/frames
-measure() {
-    local label=$1; shift
-    sync
-    /usr/bin/time -f "%e %M" -o "$DIR/.time" "$@" > "$DIR/.log" 2>&1 || { tail -20 "$DIR/.log" >&2; exit 1; }
-    read -r seconds kilobytes < "$DIR/.time"
-    printf '%-8s register wall %6.2f s   peak RSS %7.0f MB\n' "$label" "$seconds" "$(echo "$kilobytes / 1024" | bc -l)" >&2
-    echo "$seconds $kilobytes"
-}
+source "$(dirname "$0")/bench-common.sh"
 frames=("$FRAMES"/frame_*.fit)
 rm -rf "$DIR/registered"
-lerar_result=$(measure lerar .build/release/lerar register "${frames[@]}" -o "$DIR/registered" --reference "${frames[0]}" --overwrite)
+lerar_result=$(bench_measure lerar register .build/release/lerar register "${frames[@]}" -o "$DIR/registered" --reference "${frames[0]}" --overwrite)
 if [ "${SIRIL:-0}" = 1 ]; then
     rm -f "$FRAMES"/siril_* "$FRAMES"/r_siril_* "$FRAMES"/*.seq
     printf 'requires 1.0.0\nlink siril_\nregister siril_\n' > "$DIR/siril-register.ssf"
-    siril_result=$(measure siril siril-cli -d "$FRAMES" -s "$DIR/siril-register.ssf")
+    siril_result=$(bench_measure siril register siril-cli -d "$FRAMES" -s "$DIR/siril-register.ssf")
     rm -f "$FRAMES"/r_siril_*
     read -r ls lk <<< "$lerar_result"; read -r ss sk <<< "$siril_result"
     printf 'ratio    register Siril/Lerar wall %.2f×   peak RSS Lerar/Siril %.2f×\n' "$(echo "$ss / $ls" | bc -l)" "$(echo "$lk / $sk" | bc -l)"
