@@ -27,7 +27,7 @@ public enum LargeScaleBackground {
                              clipping: Clipping = Clipping(), smoothingCells: Double = 2) -> (surface: SurfaceGrid, missingCells: Int) {
         let columns = max(1, width / spacing), rows = max(1, height / spacing)
         var cells = [Double](repeating: .nan, count: columns * rows)
-        let stride = max(1, Int((Double(spacing * spacing) / 8192).squareRoot()))
+        let stride = BackgroundGrid.samplingStride(cellWidth: spacing, cellHeight: spacing)
         cells.withUnsafeMutableBufferPointer { cells in
             let shared = UnsafeSendable((cells, plane))
             Parallel.forEach(iterations: rows) { row in

@@ -11,8 +11,9 @@ public struct LocalNormalizationSet: Sendable, LocalFrameNormalization {
     public init(functions: [LocalNormalizationFunction]) { self.functions = functions }
 
     /// Fits every frame of `paths` to `reference`; frames of another panel are refused (see `PanelIdentity`).
+    /// `fwhm`: measured FWHM (px) by path, where known, for the photometry apertures.
     public static func fit(paths: [String], reference: LocalNormalizationReference, panelKeys: [String] = PanelIdentity.defaultKeys,
-                           progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> LocalNormalizationSet {
+                           fwhm: [String: Double] = [:], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> LocalNormalizationSet {
         let referencePanel = PanelIdentity(reference.image.metadata, keys: panelKeys)
         let results = UnsafeMutableBufferPointer<LocalNormalizationFunction?>.allocate(capacity: paths.count)
         results.initialize(repeating: nil)
@@ -22,7 +23,7 @@ public struct LocalNormalizationSet: Sendable, LocalFrameNormalization {
             do {
                 let image = try ImageFile.read(paths[index])
                 try PanelIdentity(image.metadata, keys: panelKeys).check(against: referencePanel, path: paths[index], reference: reference.path)
-                shared.value[index] = try reference.function(for: image, path: paths[index])
+                shared.value[index] = try reference.function(for: image, path: paths[index], targetFWHM: fwhm[paths[index]])
             } catch { errors.record(error) }
             progress?(done.next(), paths.count)
         }

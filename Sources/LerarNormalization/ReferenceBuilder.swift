@@ -36,7 +36,8 @@ public struct ReferenceBuilder: Sendable {
 
     /// Builds the reference from `paths`, ranked by `measure`'s weight — or in the order given when `ranked` is true
     /// (best first: the caller has measured them already).
-    public func build(paths: [String], ranked alreadyRanked: Bool = false, output: String, overwrite: Bool,
+    /// `fwhm`: measured FWHM (px) by path, where known (spares a star search per frame).
+    public func build(paths: [String], ranked alreadyRanked: Bool = false, fwhm: [String: Double] = [:], output: String, overwrite: Bool,
                       progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Report {
         guard (10...20).contains(parameters.best) else { throw NormalizationError.badParameter("--best must be 10…20 (got \(parameters.best))") }
         guard !paths.isEmpty else { throw NormalizationError.badParameter("no frames for the reference") }
@@ -51,7 +52,7 @@ public struct ReferenceBuilder: Sendable {
         integration.normalization = .local
         integration.subtractPedestals = false
         let best = try LocalNormalizationReference(path: used[0], image: try ImageFile.read(used[0]), parameters: normalization)
-        let functions = try LocalNormalizationSet.fit(paths: used, reference: best) { progress?("normalizing to the best frame", $0, $1) }
+        let functions = try LocalNormalizationSet.fit(paths: used, reference: best, fwhm: fwhm) { progress?("normalizing to the best frame", $0, $1) }
         let result = try IntegrationEngine(parameters: integration).integrate(paths: used, local: functions) { progress?($0, $1, $2) }
         var image = result.image
         image.metadata.addHistory("\(LerarVersion.application) lnref: average of the best \(used.count) of \(paths.count) frames, each LN-normalized to \(URL(fileURLWithPath: used[0]).lastPathComponent), no rejection")

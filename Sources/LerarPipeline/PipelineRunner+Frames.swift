@@ -37,7 +37,7 @@ extension PipelineRunner {
             calibrators[group] = try SessionCalibrator.calibrator(for: links, group: lightGroup, masters: masters, parameters: parameters)
         }
         let snapshot = frames, journal = self.cache!, log = self.log!, shared = calibrators
-        let measured = LockedDictionary<Int, FrameMeasurement>(), warned = LockedDictionary<String, Int>()
+        let measured = LockedDictionary<Int, FrameMeasurement>(), warned = LockedDictionary<String, Int>(), starLists = self.starLists
         try forEachFrame("calibrate", todo) { index in
             let frame = snapshot[index]
             let (calibrator, description) = shared[frame.lightGroup]!
@@ -56,7 +56,10 @@ extension PipelineRunner {
                 log.warning("light group \(frame.lightGroup): \(warning)")
             }
             if journal.record(frame.measureKey) == nil {
-                let measurement = FrameMeasurer.measure(image, path: frame.calibrated)
+                // The star analysis serves the measurement now and the registration later in this run.
+                let field = Registrar().analyze(image)
+                starLists[index] = field.stars
+                let measurement = FrameMeasurer.measure(image, field: field, path: frame.calibrated)
                 try journal.store(frame.measureKey, step: "measure", outputs: [], payload: measurement)
                 measured[index] = measurement
             }
@@ -170,14 +173,15 @@ extension PipelineRunner {
             let reference = registrationReferences[panel]!
             references[panel] = try registrar.reference(reference.path)
         }
-        let snapshot = frames, journal = self.cache!, log = self.log!, shared = references
+        let snapshot = frames, journal = self.cache!, log = self.log!, shared = references, stars = starLists
         var folders: [Int: String] = [:]
         for index in indices { folders[index] = (registeredPath(index) as NSString).deletingLastPathComponent }
         let outputFolders = folders
         try forEachFrame("register", indices) { index in
             let frame = snapshot[index]
             try FileManager.default.createDirectory(atPath: outputFolders[index]!, withIntermediateDirectories: true)
-            let report = try registrar.register(path: frame.calibrated, to: shared[frame.panel.description]!, outputFolder: outputFolders[index]!, overwrite: true)
+            let report = try registrar.register(path: frame.calibrated, to: shared[frame.panel.description]!, outputFolder: outputFolders[index]!,
+                                                overwrite: true, knownStars: stars[index])
             try journal.store(frame.registerKey!, step: "register", outputs: report.output.map { [$0] } ?? [], payload: report)
             if let rms = report.rms {
                 log.info(String(format: "registered %@: %d stars matched, rms %.3f px, rotation %.2f°%@", URL(fileURLWithPath: frame.path).lastPathComponent,

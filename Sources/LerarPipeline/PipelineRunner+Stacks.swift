@@ -113,7 +113,9 @@ extension PipelineRunner {
         builder.normalization = configuration.localNormalizationParameters
         // Best first by the weights measured on the calibrated frames (registration does not change them).
         let ranked = members.sorted { (frames[$0].measurement?.weight ?? 0) > (frames[$1].measurement?.weight ?? 0) }
-        let report = try builder.build(paths: ranked.map(registeredPath), ranked: true, output: path, overwrite: true) { [observer] label, done, total in
+        var fwhm: [String: Double] = [:]
+        for index in ranked { fwhm[registeredPath(index)] = frames[index].measurement?.fwhm }
+        let report = try builder.build(paths: ranked.map(registeredPath), ranked: true, fwhm: fwhm, output: path, overwrite: true) { [observer] label, done, total in
             observer.advanced("LN reference: \(label)", done: done, total: total)
         }
         try cache.store(key, step: "lnref", outputs: [path], payload: report)
@@ -132,6 +134,9 @@ extension PipelineRunner {
             try ensureRegistered(todo)
             let reference = try LocalNormalizationReference(path: path, image: try ImageFile.read(path), parameters: configuration.localNormalizationParameters)
             if !reference.missing.isEmpty { log.warning("LN reference \(URL(fileURLWithPath: path).lastPathComponent) has \(reference.missing.summary): masked out of the fits") }
+            // When the whole stack is normalized now, its common area is gathered on the way (no second read).
+            let area = todo.count == indices.count ? SharedAutocrop(width: reference.image.width, height: reference.image.height) : nil
+            coverage[frames[indices[0]].stack] = area
             let snapshot = frames, journal = self.cache!, log = self.log!
             var outputs: [Int: (String, String)] = [:]
             for index in todo { outputs[index] = (registeredPath(index), normalizedPath(index)) }
@@ -142,6 +147,7 @@ extension PipelineRunner {
                 let function = try reference.function(for: image, path: input, targetFWHM: snapshot[index].measurement?.fwhm)
                 var normalized = function.apply(to: image)
                 normalized.sourceSampleFormat = .float32
+                area?.add(normalized)
                 try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try ImageFile.write(normalized, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
                 try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: [output], payload: function.scales)
@@ -183,8 +189,13 @@ extension PipelineRunner {
         }
         var crop: [Int]?
         if configuration.integration.autocrop {
-            var area = Autocrop(width: image.width, height: image.height)
-            for input in inputs { area.add(try ImageFile.read(input)) }
+            let area: SharedAutocrop
+            if let gathered = coverage[stack], gathered.count == inputs.count {
+                area = gathered
+            } else {
+                area = SharedAutocrop(width: image.width, height: image.height)
+                for input in inputs { area.add(try ImageFile.read(input)) }
+            }
             crop = area.rectangle().map { [$0.x, $0.y, $0.width, $0.height] }
         }
         let pixels = Double(image.pixelCount * image.channelCount)
@@ -250,4 +261,17 @@ extension PipelineRunner {
             return row
         }
     }
+}
+
+/// An `Autocrop` filled from parallel loops.
+final class SharedAutocrop: @unchecked Sendable {
+    private var area: Autocrop
+    private let lock = NSLock()
+    private(set) var count = 0
+
+    init(width: Int, height: Int) { area = Autocrop(width: width, height: height) }
+
+    func add(_ image: Image) { lock.withLock { area.add(image); count += 1 } }
+
+    func rectangle() -> (x: Int, y: Int, width: Int, height: Int)? { lock.withLock { area.rectangle() } }
 }

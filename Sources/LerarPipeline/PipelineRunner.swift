@@ -59,6 +59,10 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Frame index → samples rejected low / high by its stack, % of its pixels.
     var rejectedShares: [Int: (Double, Double)] = [:]
     var calibratedThisRun = Set<Int>()
+    /// Stars found while measuring, by frame, for registration in the same run.
+    let starLists = LockedDictionary<Int, [DetectedStar]>()
+    /// Stack → the common data area of its normalized frames, gathered while normalizing.
+    var coverage: [String: SharedAutocrop] = [:]
 
     public init(options: Options, observer: any PipelineObserver = SilentObserver()) {
         var options = options

@@ -14,9 +14,7 @@ public struct BackgroundGrid: Sendable {
         self.cellSize = cellSize
         columns = max(1, width / cellSize)
         rows = max(1, height / cellSize)
-        // Large cells are sampled every few rows and columns, down to ~8k samples: that fixes a median to ~1.5 % of
-        // the noise σ, and the cells are the registration's second-largest cost.
-        let stride = max(1, Int((Double(cellSize * cellSize) / 8192).squareRoot()))
+        let stride = Self.samplingStride(cellWidth: cellSize, cellHeight: cellSize)
         let (columns, rows) = (self.columns, self.rows)
         var raw = [Double](repeating: .nan, count: columns * rows)
         raw.withUnsafeMutableBufferPointer { raw in
@@ -130,6 +128,12 @@ public struct BackgroundGrid: Sendable {
         let finite = cells.filter(\.isFinite)
         guard let low = finite.min(), let high = finite.max() else { return .nan }
         return high - low
+    }
+
+    /// Row and column step that samples a cell down to at most 4096 values: enough to fix a clipped median to ~2 %
+    /// of the noise σ, while the clipped medians of full cells were the largest cost of star analysis and LN.
+    public static func samplingStride(cellWidth: Int, cellHeight: Int) -> Int {
+        max(1, Int((Double(cellWidth * cellHeight) / 4096).squareRoot().rounded(.up)))
     }
 
     /// Median of doubles (mean of the two central ones for an even count); NaN when empty.

@@ -29,8 +29,12 @@ public struct FrameMeasurement: Sendable, Codable {
 public enum FrameMeasurer {
     /// Measures one image; `starLimit` brightest isolated stars are fitted.
     public static func measure(_ image: Image, path: String, starLimit: Int = 120) -> FrameMeasurement {
-        // One analysis serves detection, background and noise.
-        let field = Registrar().analyze(image)
+        measure(image, field: Registrar().analyze(image), path: path, starLimit: starLimit)
+    }
+
+    /// Measures one image from its star analysis (one analysis serves detection, background, noise — and, for a
+    /// caller that keeps it, registration).
+    public static func measure(_ image: Image, field: Registrar.StarField, path: String, starLimit: Int = 120) -> FrameMeasurement {
         let found = field.stars, plane = field.plane, background = field.background, noise = field.noise
         let saturation = Float(0.98)
         let isolated = found.filter { star in

@@ -45,30 +45,9 @@ public struct PSFFit: Sendable, Codable {
         let width0 = model == .gaussian ? fwhmGuess / 2.3548 : fwhmGuess / (2 * (pow(2, 0.25) - 1).squareRoot())
         var p: [Double] = [peak, x, y, width0, width0 * 0.95, 0.3, background]
         if model == .moffat { p.append(4) }
-        let gaussian = model == .gaussian
-        let third = 1.0 / 3
-        let steps: [Double] = [-third, 0, third]
-        var subpixels: [(Double, Double)] = []
-        for sy in steps { for sx in steps { subpixels.append((sx, sy)) } }
-        // The model at every data pixel (3×3 sub-pixel samples each); the rotation is computed once per evaluation.
-        func evaluate(_ p: [Double]) -> [Double] {
-            let c = cos(p[5]), s = sin(p[5]), inverseA = 1 / p[3], inverseB = 1 / p[4]
-            let beta = gaussian ? 0 : p[7]
-            var model = [Double](repeating: 0, count: data.count)
-            for i in 0..<data.count {
-                var sum = 0.0
-                for (sx, sy) in subpixels {
-                    let dx = xs[i] + sx - p[1], dy = ys[i] + sy - p[2]
-                    let u = (c * dx + s * dy) * inverseA, v = (-s * dx + c * dy) * inverseB
-                    let r2 = u * u + v * v
-                    sum += gaussian ? exp(-0.5 * r2) : pow(1 + r2, -beta)
-                }
-                model[i] = p[6] + p[0] * sum / 9
-            }
-            return model
-        }
+        let evaluator = PSFModelEvaluator(xs: xs, ys: ys, gaussian: model == .gaussian)
         func cost(_ p: [Double]) -> Double {
-            let model = evaluate(p)
+            let model = evaluator.values(p)
             var total = 0.0
             for i in 0..<data.count { let r = data[i] - model[i]; total += r * r }
             return total
@@ -77,30 +56,13 @@ public struct PSFFit: Sendable, Codable {
         let count = p.count
         var settled = false
         for _ in 0..<60 where !settled {
-            // Jacobian: amplitude and background analytically (the model is linear in them), the rest numerically.
-            var jacobian = [[Double]](repeating: [Double](repeating: 0, count: count), count: data.count)
-            let base = evaluate(p)
-            for k in 0..<count {
-                if k == 0 {
-                    for i in 0..<data.count { jacobian[i][0] = p[0] != 0 ? (base[i] - p[6]) / p[0] : 0 }
-                    continue
-                }
-                if k == 6 {
-                    for i in 0..<data.count { jacobian[i][6] = 1 }
-                    continue
-                }
-                var q = p
-                let step = max(1e-6, abs(p[k]) * 1e-5)
-                q[k] += step
-                let shifted = evaluate(q)
-                for i in 0..<data.count { jacobian[i][k] = (shifted[i] - base[i]) / step }
-            }
+            let (base, jacobian) = evaluator.valuesAndJacobian(p)
             var normal = [[Double]](repeating: [Double](repeating: 0, count: count), count: count), gradient = [Double](repeating: 0, count: count)
             for i in 0..<data.count {
-                let r = data[i] - base[i]
+                let r = data[i] - base[i], row = i * count
                 for a in 0..<count {
-                    gradient[a] += jacobian[i][a] * r
-                    for b in a..<count { normal[a][b] += jacobian[i][a] * jacobian[i][b] }
+                    gradient[a] += jacobian[row + a] * r
+                    for b in a..<count { normal[a][b] += jacobian[row + a] * jacobian[row + b] }
                 }
             }
             for a in 0..<count { for b in 0..<a { normal[a][b] = normal[b][a] } }
@@ -138,5 +100,75 @@ public struct PSFFit: Sendable, Codable {
         return PSFFit(model: model, x: p[1], y: p[2], amplitude: p[0], background: p[6], fwhmMajor: major, fwhmMinor: minor,
                       angle: angle < 0 ? angle + 180 : angle, beta: model == .moffat ? p[7] : nil, flux: p[0] * integral,
                       residual: (current / Double(data.count)).squareRoot() / p[0])
+    }
+}
+
+/// The elliptical Gaussian or Moffat model of `PSFFit` at each data pixel, averaged over 3×3 sub-pixel samples, with
+/// its analytic Jacobian: one pass over the pixels per iteration instead of one per parameter, and one exp/log pair
+/// per sample instead of a pow.
+struct PSFModelEvaluator {
+    let xs: [Double], ys: [Double]
+    let gaussian: Bool
+    static let offsets: [Double] = [-1.0 / 3, 0, 1.0 / 3]
+
+    /// Profile M(r²) = exp(−r²/2) or (1 + r²)^−β, and dM/dr² and dM/dβ.
+    @inline(__always) func profile(_ r2: Double, beta: Double) -> (Double, Double, Double) {
+        if gaussian {
+            let m = exp(-0.5 * r2)
+            return (m, -0.5 * m, 0)
+        }
+        let l = log1p(r2), m = exp(-beta * l)
+        return (m, -beta * m / (1 + r2), -l * m)
+    }
+
+    /// p: amplitude, x0, y0, a, b, θ, background[, β].
+    func values(_ p: [Double]) -> [Double] {
+        let c = cos(p[5]), s = sin(p[5]), inverseA = 1 / p[3], inverseB = 1 / p[4], beta = gaussian ? 0 : p[7]
+        var model = [Double](repeating: 0, count: xs.count)
+        for i in 0..<xs.count {
+            var sum = 0.0
+            for sy in Self.offsets { for sx in Self.offsets {
+                let dx = xs[i] + sx - p[1], dy = ys[i] + sy - p[2]
+                let u = (c * dx + s * dy) * inverseA, v = (-s * dx + c * dy) * inverseB
+                sum += profile(u * u + v * v, beta: beta).0
+            } }
+            model[i] = p[6] + p[0] * sum / 9
+        }
+        return model
+    }
+
+    /// Model values and the Jacobian, row-major (pixel × parameter).
+    func valuesAndJacobian(_ p: [Double]) -> ([Double], [Double]) {
+        let count = p.count
+        let c = cos(p[5]), s = sin(p[5]), a = p[3], b = p[4], inverseA = 1 / a, inverseB = 1 / b, beta = gaussian ? 0 : p[7]
+        var model = [Double](repeating: 0, count: xs.count), jacobian = [Double](repeating: 0, count: xs.count * count)
+        for i in 0..<xs.count {
+            var m = 0.0, dx0 = 0.0, dy0 = 0.0, da = 0.0, db = 0.0, dTheta = 0.0, dBeta = 0.0
+            for sy in Self.offsets { for sx in Self.offsets {
+                let dx = xs[i] + sx - p[1], dy = ys[i] + sy - p[2]
+                let u = (c * dx + s * dy) * inverseA, v = (-s * dx + c * dy) * inverseB
+                let (value, dR2, dB) = profile(u * u + v * v, beta: beta)
+                m += value
+                // r² = u² + v²: chain rule through u and v.
+                dx0 += dR2 * 2 * (u * (-c * inverseA) + v * (s * inverseB))
+                dy0 += dR2 * 2 * (u * (-s * inverseA) + v * (-c * inverseB))
+                da += dR2 * 2 * u * (-u * inverseA)
+                db += dR2 * 2 * v * (-v * inverseB)
+                dTheta += dR2 * 2 * (u * (v * b * inverseA) + v * (-u * a * inverseB))
+                dBeta += dB
+            } }
+            let amplitude = p[0] / 9
+            model[i] = p[6] + amplitude * m
+            let row = i * count
+            jacobian[row] = m / 9
+            jacobian[row + 1] = amplitude * dx0
+            jacobian[row + 2] = amplitude * dy0
+            jacobian[row + 3] = amplitude * da
+            jacobian[row + 4] = amplitude * db
+            jacobian[row + 5] = amplitude * dTheta
+            jacobian[row + 6] = 1
+            if !gaussian { jacobian[row + 7] = amplitude * dBeta }
+        }
+        return (model, jacobian)
     }
 }

@@ -120,9 +120,11 @@ public struct Registrar: Sendable {
 
     /// Registers one frame: finds its stars, matches them to the reference's and resamples it onto the reference
     /// grid as `<stem>_r.<ext>` in `folder`. A frame that cannot be matched comes back with `failure` set.
-    public func register(path: String, to reference: Reference, outputFolder folder: String, overwrite: Bool) throws -> FrameReport {
+    /// `knownStars`: the frame's stars from an earlier analysis with these parameters (saves finding them again).
+    public func register(path: String, to reference: Reference, outputFolder folder: String, overwrite: Bool,
+                         knownStars: [DetectedStar]? = nil) throws -> FrameReport {
         let image = try ImageFile.read(path)
-        let found = stars(in: image)
+        let found = knownStars ?? stars(in: image)
         var report = FrameReport(path: path, stars: found.count, matched: 0, mirrored: false)
         guard found.count >= 3 else {
             report.failure = "only \(found.count) stars detected (starless, clouded or out of focus)"
