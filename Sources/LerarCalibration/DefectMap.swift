@@ -27,7 +27,10 @@ public struct DefectMap: Sendable {
             for i in 0..<residual.count where residual[i] > threshold { hot.append(i); isDefect[i] = true }
         }
         if let flat {
-            let local = Self.localMedian(flat, width: width, height: height, radius: 2, step: step)
+            // A pixel can be cold only below coldFraction × the flat's maximum (no neighbourhood median exceeds it):
+            // the 5×5 medians are needed only there, a few pixels instead of the whole frame.
+            let ceiling = Float(coldFraction) * (flat.lazy.filter(\.isFinite).max() ?? 0)
+            let local = Self.localMedian(flat, width: width, height: height, radius: 2, step: step) { flat[$0] < ceiling }
             var columnCold = [Int](repeating: 0, count: width)
             for i in 0..<flat.count where local[i] > 0 && flat[i] < Float(coldFraction) * local[i] {
                 cold.append(i)
@@ -39,7 +42,9 @@ public struct DefectMap: Sendable {
     }
 
     /// Median of each pixel's (2r+1)² − 1 neighbours `step` px apart, in parallel over rows.
-    static func localMedian(_ plane: [Float], width: Int, height: Int, radius: Int, step: Int) -> [Float] {
+    /// Pixels `only` rejects get 0.
+    static func localMedian(_ plane: [Float], width: Int, height: Int, radius: Int, step: Int,
+                            only: (@Sendable (Int) -> Bool)? = nil) -> [Float] {
         var result = [Float](repeating: 0, count: plane.count)
         result.withUnsafeMutableBufferPointer { output in plane.withUnsafeBufferPointer { source in
             let shared = UnsafeSendable(output), input = UnsafeSendable(source)
@@ -48,6 +53,7 @@ public struct DefectMap: Sendable {
                 neighbours.reserveCapacity((2 * radius + 1) * (2 * radius + 1))
                 for y in rows {
                     for x in 0..<width {
+                        if let only, !only(y * width + x) { continue }
                         neighbours.removeAll(keepingCapacity: true)
                         for dy in -radius...radius { for dx in -radius...radius where dx != 0 || dy != 0 {
                             let nx = x + dx * step, ny = y + dy * step
