@@ -76,7 +76,7 @@ public struct PSFFit: Sendable, Codable {
                 if model == .moffat { candidate[7] = min(max(candidate[7], 1.05), 20) }
                 let next = cost(candidate)
                 if next < current {
-                    settled = (current - next) < 1e-9 * current
+                    settled = (current - next) < 1e-7 * current
                     p = candidate; current = next; lambda = max(lambda / 10, 1e-9); improved = true
                     break
                 }
