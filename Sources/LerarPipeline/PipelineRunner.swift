@@ -175,8 +175,8 @@ public final class PipelineRunner: @unchecked Sendable {
         var builder = MasterBuilder(plan: plan, outputFolder: folder("master"))
         builder.overwrite = true
         let groups = MasterBuilder.buildOrder(plan).filter { group in
-            plan.lights.contains { $0.fullyLinked || configuration.link.allowMissing ? $0.decisions.contains { $0.group == group.id } : false }
-                || plan.flats.contains { flat in flat.calibration.group == group.id && plan.lights.contains { $0.flat.group == flat.flatGroup } }
+            // Only what a processed light needs (its decisions include its flat's dark-flat).
+            plan.lights.contains { links in links.fullyLinked && links.decisions.contains { $0.group == group.id } }
         }
         observer.stageStarted("masters", total: groups.count)
         for (done, group) in groups.enumerated() {
