@@ -179,14 +179,7 @@ extension PipelineRunner {
         image.sourceSampleFormat = .float32
         let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
         try ImageFile.write(image, to: path, options: options)
-        var maps: [String] = []
-        for (suffix, map) in [("rejection_low", result.rejectionLow), ("rejection_high", result.rejectionHigh)] {
-            guard var map else { continue }
-            map.metadata.imageType = suffix == "rejection_low" ? "RejectionMapLow" : "RejectionMapHigh"
-            let mapPath = (path as NSString).deletingPathExtension + "_\(suffix)." + configuration.output.format
-            try ImageFile.write(map, to: mapPath, options: options)
-            maps.append(mapPath)
-        }
+        let maps = try result.writeRejectionMaps(beside: path, options: options)
         var crop: [Int]?
         if configuration.integration.autocrop {
             let area: SharedAutocrop

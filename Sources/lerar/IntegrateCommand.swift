@@ -149,11 +149,7 @@ struct IntegrateCommand: ParsableCommand {
             result = try IntegrationEngine(parameters: parameters).integrate(paths: files, local: local) { _, done, total in progress.update(done, of: total) }
             let write = ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite)
             try ImageFile.write(result.image, to: output, options: write)
-            for (suffix, map) in [("rejection_low", result.rejectionLow), ("rejection_high", result.rejectionHigh)] {
-                guard var map else { continue }
-                map.metadata.imageType = suffix == "rejection_low" ? "RejectionMapLow" : "RejectionMapHigh"
-                try ImageFile.write(map, to: Self.sibling(output, suffix), options: write)
-            }
+            _ = try result.writeRejectionMaps(beside: output, options: write)
         } catch {
             Terminal.error(Terminal.describe(error))
             throw ExitCode.failure
@@ -169,13 +165,6 @@ struct IntegrateCommand: ParsableCommand {
                          frame.weights.first ?? 1, 100 * Double(frame.rejectedLow) / pixels, 100 * Double(frame.rejectedHigh) / pixels,
                          100 * Double(frame.rangeRejected) / pixels))
         }
-    }
-
-    /// `out.xisf` → `out_rejection_low.xisf`.
-    static func sibling(_ path: String, _ suffix: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension
-        return url.deletingPathExtension().path + "_" + suffix + (ext.isEmpty ? "" : "." + ext)
     }
 }
 
