@@ -148,7 +148,6 @@ public enum PipelineError: Error, LocalizedError {
     case noLights(String)
     case outputInsideInput(String)
     case interrupted(String)
-    case stageFailed(stage: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -157,7 +156,6 @@ public enum PipelineError: Error, LocalizedError {
         case let .noLights(detail): "no lights to process: " + detail
         case let .outputInsideInput(path): "the output folder \(path) is inside an input folder: its results would be catalogued as inputs next time"
         case let .interrupted(stage): "interrupted during \(stage); run the same command again to resume"
-        case let .stageFailed(stage, reason): "\(stage) failed: \(reason)"
         }
     }
 }

@@ -38,6 +38,8 @@ extension PipelineRunner {
         }
         let snapshot = frames, journal = self.cache!, log = self.log!, shared = calibrators
         let measured = LockedDictionary<Int, FrameMeasurement>(), warned = LockedDictionary<String, Int>(), starLists = self.starLists
+        // The registration's own detector, so the stars kept for it are the ones it would find.
+        let analyzer = Registrar(parameters: configuration.registrationParameters)
         try forEachFrame("calibrate", todo) { index in
             let frame = snapshot[index]
             let (calibrator, description) = shared[frame.lightGroup]!
@@ -57,7 +59,7 @@ extension PipelineRunner {
             }
             if journal.record(frame.measureKey) == nil {
                 // The star analysis serves the measurement now and the registration later in this run.
-                let field = Registrar().analyze(image)
+                let field = analyzer.analyze(image)
                 starLists[index] = field.stars
                 let measurement = FrameMeasurer.measure(image, field: field, path: frame.calibrated)
                 try journal.store(frame.measureKey, step: "measure", outputs: [], payload: measurement)
@@ -201,5 +203,4 @@ final class LockedDictionary<Key: Hashable, Value>: @unchecked Sendable {
         set { lock.withLock { storage[key] = newValue } }
     }
     var count: Int { lock.withLock { storage.count } }
-    var values: [Key: Value] { lock.withLock { storage } }
 }

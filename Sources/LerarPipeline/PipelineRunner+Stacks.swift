@@ -53,7 +53,7 @@ extension PipelineRunner {
             if local {
                 let key = StepCache.key("lnref", inputKeys + [StepCache.describe(ln), "\(configuration.normalization.referenceFrames)", "\(configuration.normalization.flattenReference)"])
                 lnKey = key
-                for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key, StepCache.describe(ln)]) }
+                for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key]) }
                 inputKeys = members.map { frames[$0].normalizeKey! }
             }
             let weights = members.map { String(format: "%.6g", frames[$0].measurement?.weight ?? 0) }
