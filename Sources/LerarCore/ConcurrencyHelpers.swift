@@ -25,6 +25,9 @@ public final class Tally: @unchecked Sendable {
     /// Increments and returns the new count.
     public func next() -> Int { lock.withLock { value += 1; return value } }
 
+    /// Adds `amount` to the count.
+    public func add(_ amount: Int) { lock.withLock { value += amount } }
+
     /// The count so far.
     public var count: Int { lock.withLock { value } }
 }

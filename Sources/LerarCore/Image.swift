@@ -11,6 +11,9 @@ public struct Image: Sendable, Equatable {
     public var metadata: ImageMetadata
     /// How the samples were stored in the file this image came from, if any.
     public var sourceSampleFormat: SampleFormat?
+    /// Samples of that file a Float32 could not hold exactly (32-bit integers beyond 2^23 ADU, float64 detail);
+    /// 0 for 8/16-bit integers and float32. A conversion refuses to lose them silently.
+    public var inexactSourceSamples = 0
 
     /// Number of channels (1 gray, 3 RGB).
     public var channelCount: Int { colorSpace.channelCount }

@@ -4,7 +4,9 @@ import LerarCore
 
 /// Reads FITS images through cfitsio: 8/16/32-bit integers (BZERO/BSCALE, unsigned 16/32-bit), 32/64-bit floats,
 /// 2-D or 3-plane colour, from the primary HDU or the first image extension, tile-compressed (.fz) included.
-/// Rows are kept in file order (row 0 = first stored row), as astropy's `data[y, x]`.
+/// Integers are read on the 16-bit ADU scale (`IntegerScale.adu16`). The headers' structure is checked by
+/// `FITSStructureCheck` before cfitsio opens the file. Rows are kept in file order (row 0 = first stored row),
+/// as astropy's `data[y, x]`.
 public enum FITSReader {
     public static func readHeader(_ path: String) throws -> ImageFileHeader {
         try open(path).header
@@ -16,12 +18,13 @@ public enum FITSReader {
         var image = Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata)
         let total = image.samples.count
         var status: Int32 = 0
+        var inexact = 0
         try image.withMutableSamples { output in
             // Read in chunks of ~4 Mi samples into the file's own type, then normalise in parallel.
             let chunk = 1 << 22
             var first = 0
             switch opened.storage {
-            case let .integer(format, datatype):
+            case let .stored(format, datatype):
                 var scratch = [UInt8](repeating: 0, count: min(chunk, total) * format.byteCount)
                 while first < total {
                     let count = min(chunk, total - first)
@@ -29,8 +32,8 @@ public enum FITSReader {
                         _ = ffgpv(handle.pointer, datatype, Int64(first + 1), Int64(count), nil, raw.baseAddress, nil, &status)
                     }
                     try handle.check(status)
-                    scratch.withUnsafeBytes { raw in
-                        SampleCodec.decode(raw, format: format, into: UnsafeMutableBufferPointer(rebasing: output[first..<(first + count)]))
+                    inexact += scratch.withUnsafeBytes { raw in
+                        SampleCodec.decode(raw, format: format, scale: .adu16, into: UnsafeMutableBufferPointer(rebasing: output[first..<(first + count)]))
                     }
                     first += count
                 }
@@ -42,12 +45,14 @@ public enum FITSReader {
         }
         try handle.close()
         image.sourceSampleFormat = header.sampleFormat
+        image.inexactSourceSamples = inexact
         return image
     }
 
     enum Storage {
-        /// Integers normalised to [0,1] from this stored format, read with this cfitsio datatype.
-        case integer(SampleFormat, Int32)
+        /// Samples of this format (as cfitsio returns them with this datatype, BZERO applied) for `SampleCodec`.
+        case stored(SampleFormat, Int32)
+        /// Float32 physical values straight from cfitsio (float data, and integers with an unusual BSCALE/BZERO).
         case physical
     }
 
@@ -63,6 +68,7 @@ public enum FITSReader {
         if let start = FileHandle(forReadingAtPath: path).flatMap({ try? $0.read(upToCount: 6) }), start != Data("SIMPLE".utf8) {
             throw ImageIOError.malformed(path: path, detail: "no SIMPLE card at the start (not a FITS file)")
         }
+        try FITSStructureCheck.check(path: path, size: size)
         let handle = try FITSHandle.openForReading(path)
         var status: Int32 = 0
         // The image: the primary HDU if it has data, else the first image extension (as .fz files have).
@@ -117,11 +123,12 @@ public enum FITSReader {
         let bzero = readDouble(handle, "BZERO") ?? 0, bscale = readDouble(handle, "BSCALE") ?? 1
         let format: SampleFormat, storage: Storage
         switch (bitpix, bzero, bscale) {
-        case (8, 0, 1): (format, storage) = (.uint8, .integer(.uint8, TBYTE))
-        case (16, 32768, 1): (format, storage) = (.uint16, .integer(.uint16, TUSHORT))
-        case (16, 0, 1): (format, storage) = (.int16, .integer(.int16, TSHORT))
-        case (32, 2_147_483_648, 1): (format, storage) = (.uint32, .integer(.uint32, TUINT))
-        case (32, 0, 1): (format, storage) = (.int32, .integer(.int32, TINT))
+        case (8, 0, 1): (format, storage) = (.uint8, .stored(.uint8, TBYTE))
+        case (16, 32768, 1): (format, storage) = (.uint16, .stored(.uint16, TUSHORT))
+        case (16, 0, 1): (format, storage) = (.int16, .stored(.int16, TSHORT))
+        case (32, 2_147_483_648, 1): (format, storage) = (.uint32, .stored(.uint32, TUINT))
+        case (32, 0, 1): (format, storage) = (.int32, .stored(.int32, TINT))
+        case (-64, 0, 1): (format, storage) = (.float64, .stored(.float64, TDOUBLE))
         case (-64, _, _): (format, storage) = (.float64, .physical)
         case (-32, _, _): (format, storage) = (.float32, .physical)
         case (8, _, _), (16, _, _), (32, _, _): (format, storage) = (.float32, .physical)

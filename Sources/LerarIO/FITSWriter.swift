@@ -29,7 +29,7 @@ public enum FITSWriter {
         case .float32: (FLOAT_IMG, TFLOAT)
         case .float64: (DOUBLE_IMG, TDOUBLE)
         }
-        let raw = XISFWriter.encodedSamples(image, format: format, interleaved: false)
+        let raw = XISFWriter.encodedSamples(image, format: format, scale: .adu16, interleaved: false)
         try AtomicFileWriter.write(to: path, overwrite: options.overwrite) { temporary in
             let handle = try FITSHandle.create(temporary, reportedPath: path)
             var status: Int32 = 0

@@ -62,7 +62,7 @@ public final class ImageRowReader: @unchecked Sendable {
         if let file = xisfFile {
             let format = header.sampleFormat
             let bytes = try file.read(at: xisfOffset + first * format.byteCount, count: count * format.byteCount)
-            bytes.withUnsafeBytes { SampleCodec.decode($0, format: format, bigEndian: xisfBigEndian, into: UnsafeMutableBufferPointer(rebasing: output[0..<count])) }
+            _ = bytes.withUnsafeBytes { SampleCodec.decode($0, format: format, scale: .fullRange, bigEndian: xisfBigEndian, into: UnsafeMutableBufferPointer(rebasing: output[0..<count])) }
             return
         }
         guard let fits, let storage = fitsStorage else { return }
@@ -70,13 +70,13 @@ public final class ImageRowReader: @unchecked Sendable {
         try lock.withLock {
             var status: Int32 = 0
             switch storage {
-            case let .integer(format, datatype):
+            case let .stored(format, datatype):
                 var scratch = [UInt8](repeating: 0, count: count * format.byteCount)
                 scratch.withUnsafeMutableBytes { raw in
                     _ = ffgpv(fits.pointer, datatype, Int64(first + 1), Int64(count), nil, raw.baseAddress, nil, &status)
                 }
                 try fits.check(status)
-                scratch.withUnsafeBytes { SampleCodec.decode($0, format: format, into: UnsafeMutableBufferPointer(rebasing: output[0..<count])) }
+                _ = scratch.withUnsafeBytes { SampleCodec.decode($0, format: format, scale: .adu16, into: UnsafeMutableBufferPointer(rebasing: output[0..<count])) }
             case .physical:
                 _ = ffgpv(fits.pointer, TFLOAT, Int64(first + 1), Int64(count), nil, output.baseAddress, nil, &status)
                 try fits.check(status)

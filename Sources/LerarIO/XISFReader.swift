@@ -19,20 +19,22 @@ public enum XISFReader {
         let header = parsed.header
         let expected = try byteCount(header, path: path)
         let bytes = try parsed.block.read(from: parsed.file, expectedSize: expected)
+        var inexact = 0
         var image = Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata) { output in
             bytes.withUnsafeBytes { raw in
                 if header.pixelStorage == "Normal" && header.channelCount > 1 {
                     // Pixel-interleaved: decode, then de-interleave into planes.
                     var interleaved = [Float](repeating: 0, count: output.count)
-                    interleaved.withUnsafeMutableBufferPointer { SampleCodec.decode(raw, format: header.sampleFormat, bigEndian: parsed.block.bigEndian, into: $0) }
+                    inexact = interleaved.withUnsafeMutableBufferPointer { SampleCodec.decode(raw, format: header.sampleFormat, scale: .fullRange, bigEndian: parsed.block.bigEndian, into: $0) }
                     let channels = header.channelCount, pixels = header.width * header.height
                     for pixel in 0..<pixels { for channel in 0..<channels { output[channel * pixels + pixel] = interleaved[pixel * channels + channel] } }
                 } else {
-                    SampleCodec.decode(raw, format: header.sampleFormat, bigEndian: parsed.block.bigEndian, into: output)
+                    inexact = SampleCodec.decode(raw, format: header.sampleFormat, scale: .fullRange, bigEndian: parsed.block.bigEndian, into: output)
                 }
             }
         }
         image.sourceSampleFormat = header.sampleFormat
+        image.inexactSourceSamples = inexact
         return image
     }
 

@@ -18,7 +18,7 @@ public enum XISFWriter {
             }
             compression = parsed
         }
-        let raw = encodedSamples(image, format: format, interleaved: options.normalPixelStorage)
+        let raw = encodedSamples(image, format: format, scale: .fullRange, interleaved: options.normalPixelStorage)
         var block = raw.withUnsafeBytes { bytes in
             compression.map { XISFBlockCodec.compress(bytes, compression: $0, itemSize: format.byteCount) }
         }
@@ -63,7 +63,7 @@ public enum XISFWriter {
         }
     }
 
-    static func encodedSamples(_ image: Image, format: SampleFormat, interleaved: Bool) -> [UInt8] {
+    static func encodedSamples(_ image: Image, format: SampleFormat, scale: IntegerScale, interleaved: Bool) -> [UInt8] {
         let count = image.samples.count * format.byteCount
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             image.withSamples { planar in
@@ -71,9 +71,9 @@ public enum XISFWriter {
                     let channels = image.channelCount, pixels = image.pixelCount
                     var pixelOrder = [Float](repeating: 0, count: planar.count)
                     for pixel in 0..<pixels { for channel in 0..<channels { pixelOrder[pixel * channels + channel] = planar[channel * pixels + pixel] } }
-                    pixelOrder.withUnsafeBufferPointer { SampleCodec.encode($0, format: format, into: UnsafeMutableRawBufferPointer(buffer)) }
+                    pixelOrder.withUnsafeBufferPointer { SampleCodec.encode($0, format: format, scale: scale, into: UnsafeMutableRawBufferPointer(buffer)) }
                 } else {
-                    SampleCodec.encode(planar, format: format, into: UnsafeMutableRawBufferPointer(buffer))
+                    SampleCodec.encode(planar, format: format, scale: scale, into: UnsafeMutableRawBufferPointer(buffer))
                 }
             }
             initialized = count

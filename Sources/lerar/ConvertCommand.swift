@@ -21,6 +21,9 @@ struct ConvertCommand: ParsableCommand {
         discussion: """
         Keywords and properties are kept; a HISTORY line records the conversion. The output is written to a
         temporary file and renamed into place; an existing output is replaced only with --overwrite.
+        Every sample format round-trips exactly (FITS 16/32-bit integers are read as ADU on the 16-bit scale);
+        an input with samples a 32-bit float cannot hold (32-bit integers beyond ±2^23, float64 detail) is
+        refused unless --allow-precision-loss.
         XISF codecs: zlib, lz4, lz4hc, zstd, each optionally with +sh (byte shuffling), or none.
         FITS tile compression: rice, gzip, gzip2, hcompress (a .fz output defaults to rice); floats stay lossless.
         """
@@ -47,6 +50,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Replace the output if it exists.")
     var overwrite = false
 
+    @Flag(help: "Convert even when the input holds samples a 32-bit float cannot represent exactly (32-bit integers above 2^23, float64 detail).")
+    var allowPrecisionLoss = false
+
     func run() throws {
         do {
             try convert()
@@ -62,6 +68,9 @@ struct ConvertCommand: ParsableCommand {
         }
         let outputFormat = try ImageFileFormat.from(path: output)
         var image = try ImageFile.read(input)
+        if image.inexactSourceSamples > 0 && !allowPrecisionLoss {
+            throw ImageIOError.unsupported(path: input, detail: "\(image.inexactSourceSamples) \(image.sourceSampleFormat?.rawValue ?? "") samples cannot be held exactly in Lerar's 32-bit float images, so the conversion would change them; nothing was written (--allow-precision-loss converts anyway)")
+        }
         let format = sampleFormat ?? image.sourceSampleFormat ?? .float32
         image.metadata.addHistory("\(LerarVersion.application) convert: from \(URL(fileURLWithPath: input).lastPathComponent) to \(outputFormat.rawValue) \(format.rawValue)")
         let options = ImageWriteOptions(sampleFormat: format, compression: compression, compressionLevel: compressionLevel,

@@ -10,7 +10,7 @@ import Testing
     func everyFormatRoundTrips(format: SampleFormat, compression: String?) throws {
         let folder = TemporaryFolder()
         for colorSpace in ColorSpace.allCases {
-            let image = sampleImage(colorSpace: colorSpace, format: format)
+            let image = sampleImage(colorSpace: colorSpace, format: format, fits: true)
             let path = folder.file("\(format)-\(colorSpace)" + (compression == nil ? ".fits" : ".fits.fz"))
             try FITSWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: format, compression: compression))
             let header = try FITSReader.readHeader(path)

@@ -67,7 +67,7 @@ import Testing
             image.metadata.properties = [] // the xisf package reads properties differently; keywords are what we compare
             if format == .float32 { image[5, 6] = .nan }
             try ImageFile.write(image, to: folder.file(name), options: ImageWriteOptions(sampleFormat: format, compression: codec))
-            let raw = XISFWriter.encodedSamples(image, format: format, interleaved: false)
+            let raw = XISFWriter.encodedSamples(image, format: format, scale: .fullRange, interleaved: false)
             try Data(raw).write(to: URL(fileURLWithPath: folder.file(name + ".raw")))
             let dtype = ["UInt8": "|u1", "UInt16": "<u2", "Float32": "<f4"][format.rawValue]!
             manifest.append(Entry(file: name, kind: name.contains(".fits") ? "fits" : "xisf", raw: name + ".raw", dtype: dtype,

@@ -20,7 +20,9 @@ final class TemporaryFolder {
 }
 
 /// A deterministic image whose samples are exactly representable in `format` (so round trips can be bit-exact).
-func sampleImage(width: Int = 37, height: Int = 23, colorSpace: ColorSpace = .gray, format: SampleFormat = .uint16) -> Image {
+/// A test image whose samples `format` holds exactly; `fits` selects FITS's integer scale (16/32-bit integers as
+/// ADU / 65535) instead of XISF's full-range normalisation for UInt32.
+func sampleImage(width: Int = 37, height: Int = 23, colorSpace: ColorSpace = .gray, format: SampleFormat = .uint16, fits: Bool = false) -> Image {
     var metadata = ImageMetadata(keywords: [
         .string("IMAGETYP", "LIGHT", comment: "Type of exposure"), .number("EXPTIME", 300, comment: "[s]"),
         .string("FILTER", "Ha"), .integer("GAIN", 139), .number("CCD-TEMP", -9.5, comment: "sensor temperature [C]"),
@@ -48,8 +50,11 @@ func sampleImage(width: Int = 37, height: Int = 23, colorSpace: ColorSpace = .gr
             let unit = state >> 60 == 0 ? Double(state >> 11) * 0x1.0p-53 : structured
             switch format {
             case .uint8: samples[i] = Float((unit * 255).rounded()) / 255
-            case .uint16, .int16: samples[i] = Float((unit * 65535).rounded()) / 65535
-            case .uint32, .int32: samples[i] = Float(Double(UInt32(unit * 4_294_967_295)) / 4_294_967_295)
+            case .uint16: samples[i] = Float((unit * 65535).rounded()) / 65535
+            case .int16: samples[i] = Float((unit * 65535).rounded() - 32768) / 65535
+            case .uint32 where !fits: samples[i] = Float(Double(UInt32(unit * 4_294_967_295)) / 4_294_967_295)
+            case .uint32: samples[i] = Float((unit * 8_388_607).rounded() / 65535)
+            case .int32: samples[i] = Float((unit * 16_777_214).rounded() - 8_388_607) / 65535
             case .float32, .float64: samples[i] = Float(unit * 1.2 - 0.1) // floats may leave [0,1]
             }
         }
