@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test demo bench bench-siril clean
+.PHONY: deps deps-test build release test demo bench bench-siril fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -37,5 +37,9 @@ bench-siril: release
 	@SIRIL=1 scripts/bench-registration.sh
 	@SIRIL=1 scripts/bench-pipeline.sh
 
+# Fuzzes the FITS and XISF readers with libFuzzer + AddressSanitizer: FUZZ_SECONDS per target (default 300).
+fuzz: deps
+	@scripts/fuzz.sh $(or $(FUZZ_SECONDS),300)
+
 clean:
-	rm -rf .build demo-output bench-output
+	rm -rf .build .build-fuzz demo-output bench-output

@@ -19,6 +19,18 @@ public enum FITSReader {
         let total = image.samples.count
         var status: Int32 = 0
         var inexact = 0
+        if header.compression != nil {
+            // Tile-compressed data is decoded by Lerar itself (see FITSTileDecoder), never by cfitsio.
+            try handle.close()
+            guard let layout = opened.layout, layout.compressed else {
+                throw ImageIOError.malformed(path: path, detail: "cfitsio and the header disagree on whether the image is tile-compressed")
+            }
+            let divisor: Double = if case let .stored(format, _) = opened.storage { IntegerScale.adu16.divisor(format) } else { 1 }
+            inexact = try image.withMutableSamples { try FITSTileDecoder(path: path, layout: layout).decode(into: $0, divisor: divisor) }
+            image.sourceSampleFormat = header.sampleFormat
+            image.inexactSourceSamples = inexact
+            return image
+        }
         try image.withMutableSamples { output in
             // Read in chunks of ~4 Mi samples into the file's own type, then normalise in parallel.
             let chunk = 1 << 22
@@ -60,6 +72,8 @@ public enum FITSReader {
         var handle: FITSHandle
         var header: ImageFileHeader
         var storage: Storage
+        /// Where the image is, as `FITSStructureCheck` found it.
+        var layout: FITSStructureCheck.Layout?
     }
 
     static func open(_ path: String) throws -> Opened {
@@ -68,7 +82,7 @@ public enum FITSReader {
         if let start = FileHandle(forReadingAtPath: path).flatMap({ try? $0.read(upToCount: 6) }), start != Data("SIMPLE".utf8) {
             throw ImageIOError.malformed(path: path, detail: "no SIMPLE card at the start (not a FITS file)")
         }
-        try FITSStructureCheck.check(path: path, size: size)
+        let layout = try FITSStructureCheck.check(path: path, size: size)
         let handle = try FITSHandle.openForReading(path)
         var status: Int32 = 0
         // The image: the primary HDU if it has data, else the first image extension (as .fz files have).
@@ -156,7 +170,7 @@ public enum FITSReader {
         let header = ImageFileHeader(path: path, format: .fits, width: Int(axes[0]), height: Int(axes[1]),
                                      colorSpace: planes == 3 ? .rgb : .gray, sampleFormat: format, compression: compression,
                                      pixelStorage: "Planar", checksum: nil, metadata: metadata, warnings: [])
-        return Opened(handle: handle, header: header, storage: storage)
+        return Opened(handle: handle, header: header, storage: storage, layout: layout)
     }
 
     static func readDouble(_ handle: FITSHandle, _ key: String) -> Double? {

@@ -9,27 +9,46 @@ enum FITSStructureCheck {
     static let maximumHeaderBlocks = 2000
     /// HDUs walked before giving up on finding an image.
     static let maximumHDUs = 1000
-    static let compressionAlgorithms: Set<String> = ["RICE_1", "RICE_ONE", "GZIP_1", "GZIP_2", "PLIO_1", "HCOMPRESS_1", "NOCOMPRESS"]
+    /// Tile compressions Lerar decodes itself (`FITSTileDecoder`); PLIO_1 and HCOMPRESS_1 are refused.
+    static let compressionAlgorithms: Set<String> = ["RICE_1", "RICE_ONE", "GZIP_1", "GZIP_2", "NOCOMPRESS"]
+
+    /// Where the image is: its HDU's cards, and its data bytes.
+    struct Layout {
+        var hdu: Int
+        var header: Header
+        var dataStart: Int
+        var dataBytes: Int
+        var compressed: Bool { header.logical("ZIMAGE") }
+    }
 
     /// One header's cards that matter here: name → value text (strings unquoted).
     struct Header {
         var values: [String: String] = [:]
         func integer(_ key: String) -> Int? { values[key].flatMap { Int($0) ?? Double($0).flatMap { $0.rounded() == $0 && abs($0) < 9e18 ? Int($0) : nil } } }
-        func logical(_ key: String) -> Bool { values[key] == "T" }
+        /// A logical card's value, read as leniently as cfitsio does (only its first character counts).
+        func logical(_ key: String) -> Bool { values[key]?.first == "T" }
     }
 
-    /// Checks `path` (of `size` bytes); throws a malformed/unsupported/tooLarge error naming the problem.
-    static func check(path: String, size: Int) throws {
+    /// Checks `path` (of `size` bytes) and returns where its image is (nil when no HDU holds one); throws a
+    /// malformed/unsupported/tooLarge error naming the problem.
+    @discardableResult
+    static func check(path: String, size: Int) throws -> Layout? {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageIOError.cannotOpen(path: path, reason: "cannot be opened for reading") }
         defer { try? handle.close() }
         var offset = 0
         for hdu in 0..<maximumHDUs {
             guard offset + 2880 <= size else {
                 if hdu == 0 { throw ImageIOError.truncated(path: path, detail: "no complete header block") }
-                return // no further HDU: the reader reports "no image HDU"
+                return nil // no further HDU: the reader reports "no image HDU"
             }
             let (header, dataStart) = try readHeader(handle, at: offset, size: size, path: path, hdu: hdu)
             let dataBytes = try dataSize(header, path: path, hdu: hdu)
+            if let kind = header.values["XTENSION"], kind == "BINTABLE" || kind == "TABLE" {
+                // cfitsio sizes its column arrays from TFIELDS; NAXIS is always 2 for tables.
+                guard let fields = header.integer("TFIELDS"), (0...999).contains(fields), header.integer("NAXIS") == 2 else {
+                    throw ImageIOError.malformed(path: path, detail: "table HDU \(hdu + 1) has no valid TFIELDS or NAXIS")
+                }
+            }
             if header.logical("ZIMAGE") { try checkCompression(header, path: path, hdu: hdu) }
             let naxis = header.integer("NAXIS") ?? 0
             let holdsImage = header.logical("ZIMAGE") || ((hdu == 0 || header.values["XTENSION"] == "IMAGE") && naxis > 0)
@@ -41,7 +60,7 @@ enum FITSStructureCheck {
                 guard dataBytes <= size - dataStart else {
                     throw ImageIOError.truncated(path: path, detail: "HDU \(hdu + 1) needs \(dataBytes) data bytes from byte \(dataStart), file has \(size)")
                 }
-                return
+                return Layout(hdu: hdu, header: header, dataStart: dataStart, dataBytes: dataBytes)
             }
             offset = end.partialValue
         }
@@ -60,12 +79,23 @@ enum FITSStructureCheck {
             }
             position += 2880
             let bytes = [UInt8](block)
-            for card in 0..<36 {
-                let line = bytes[(card * 80)..<(card * 80 + 80)]
-                let name = String(decoding: line.prefix(8), as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                if name == "END" { return (header, position) }
-                guard line.count == 80, line[line.startIndex + 8] == UInt8(ascii: "="), header.values[name] == nil else { continue }
-                header.values[name] = value(of: line.dropFirst(10))
+            for card in stride(from: 0, to: 2880, by: 80) {
+                var end = card + 8
+                while end > card && bytes[end - 1] == 0x20 { end -= 1 }
+                let name = bytes[card..<end]
+                if name.elementsEqual("END".utf8) { return (header, position) }
+                // Only the structural keywords matter here (axes, sizes, table columns, compression parameters).
+                guard let first = name.first, "BNPGXZST".utf8.contains(first), bytes[card + 8] == UInt8(ascii: "=") else { continue }
+                let key = String(decoding: name, as: UTF8.self)
+                let text = value(of: bytes[(card + 10)..<(card + 80)])
+                if let earlier = header.values[key] {
+                    // cfitsio finds a keyword by searching from where it last read, so which copy it sees varies.
+                    guard earlier == text else {
+                        throw ImageIOError.malformed(path: path, detail: "header of HDU \(hdu + 1) gives \(key) twice (\(earlier) and \(text))")
+                    }
+                } else {
+                    header.values[key] = text
+                }
             }
         }
         throw ImageIOError.malformed(path: path, detail: "header of HDU \(hdu + 1) has more than \(maximumHeaderBlocks) blocks without an END card")
@@ -73,20 +103,25 @@ enum FITSStructureCheck {
 
     /// A card's value text: a string without its quotes, else the text before any comment.
     static func value(of field: ArraySlice<UInt8>) -> String {
-        let text = String(decoding: field, as: UTF8.self)
-        let trimmed = text.drop { $0 == " " }
-        if trimmed.hasPrefix("'") {
-            var inner = ""
-            var characters = trimmed.dropFirst().makeIterator()
-            while let character = characters.next() {
-                if character == "'" {
-                    guard let following = characters.next(), following == "'" else { break }
+        var start = field.startIndex
+        while start < field.endIndex && field[start] == 0x20 { start += 1 }
+        var inner: [UInt8] = []
+        if start < field.endIndex && field[start] == UInt8(ascii: "'") {
+            var index = start + 1
+            while index < field.endIndex {
+                if field[index] == UInt8(ascii: "'") {
+                    guard index + 1 < field.endIndex, field[index + 1] == UInt8(ascii: "'") else { break }
+                    index += 1
                 }
-                inner.append(character)
+                inner.append(field[index])
+                index += 1
             }
-            return inner.trimmingCharacters(in: .whitespaces)
+        } else {
+            inner = Array(field[start...].prefix { $0 != UInt8(ascii: "/") })
         }
-        return String(trimmed.prefix { $0 != "/" }).trimmingCharacters(in: .whitespaces)
+        while inner.last == 0x20 { inner.removeLast() }
+        while inner.first == 0x20 { inner.removeFirst() }
+        return String(decoding: inner, as: UTF8.self)
     }
 
     /// |BITPIX|/8 × GCOUNT × (PCOUNT + NAXIS1 × … × NAXISn), checked for overflow and negative values.
@@ -123,7 +158,7 @@ enum FITSStructureCheck {
         func bad(_ detail: String) -> ImageIOError { .malformed(path: path, detail: "tile-compressed HDU \(hdu + 1): \(detail)") }
         let algorithm = header.values["ZCMPTYPE"] ?? ""
         guard compressionAlgorithms.contains(algorithm) else {
-            throw ImageIOError.unsupported(path: path, detail: "tile compression \"\(algorithm)\" (RICE_1, GZIP_1, GZIP_2, PLIO_1, HCOMPRESS_1 are read)")
+            throw ImageIOError.unsupported(path: path, detail: "tile compression \"\(algorithm)\" (RICE_1, GZIP_1, GZIP_2 and NOCOMPRESS are read; decompress the file with funpack)")
         }
         guard let bitpix = header.integer("ZBITPIX"), [8, 16, 32, 64, -32, -64].contains(bitpix) else {
             throw bad("invalid ZBITPIX \(header.values["ZBITPIX"] ?? "missing")")
@@ -142,21 +177,19 @@ enum FITSStructureCheck {
         guard let rows = header.integer("NAXIS2"), rows == tiles else {
             throw bad("\(header.values["NAXIS2"] ?? "no") table rows for \(tiles) tiles")
         }
-        var parameters: [String: String] = [:]
+        // Parameters: every ZVALn must be a plain number, and RICE's (block size, bytes per pixel) must be positive,
+        // whatever its ZNAMEn says: cfitsio matches names loosely and reads "0   32" as 0.
+        var parameters: [String: Int] = [:]
         for index in 1...99 {
-            guard let name = header.values["ZNAME\(index)"] else { break }
-            parameters[name.uppercased()] = header.values["ZVAL\(index)"] ?? ""
-        }
-        if algorithm.hasPrefix("RICE") {
-            if let text = parameters["BLOCKSIZE"] {
-                guard let block = Int(text), (1...4096).contains(block) else { throw bad("RICE BLOCKSIZE \(text) must be 1…4096") }
-            }
-            if let text = parameters["BYTEPIX"] {
-                guard let bytes = Int(text), [1, 2, 4, 8].contains(bytes) else { throw bad("RICE BYTEPIX \(text) must be 1, 2, 4 or 8") }
+            guard header.values["ZNAME\(index)"] != nil || header.values["ZVAL\(index)"] != nil else { break }
+            let name = (header.values["ZNAME\(index)"] ?? "").uppercased(), text = header.values["ZVAL\(index)"] ?? ""
+            guard let number = Double(text), number.isFinite else { throw bad("ZVAL\(index) = \(text) is not a number") }
+            if algorithm.hasPrefix("RICE") {
+                guard number.rounded() == number, number >= 1, number <= 4096 else { throw bad("RICE parameter ZVAL\(index) = \(text) (\(name)) must be 1…4096") }
+                parameters[name] = Int(number)
             }
         }
-        if algorithm == "HCOMPRESS_1", let text = parameters["SCALE"] {
-            guard let scale = Double(text), scale >= 0, scale.isFinite else { throw bad("HCOMPRESS SCALE \(text) must be a number ≥ 0") }
-        }
+        if let block = parameters["BLOCKSIZE"], block > 4096 { throw bad("RICE BLOCKSIZE \(block) must be 1…4096") }
+        if let bytes = parameters["BYTEPIX"], ![1, 2, 4, 8].contains(bytes) { throw bad("RICE BYTEPIX \(bytes) must be 1, 2, 4 or 8") }
     }
 }

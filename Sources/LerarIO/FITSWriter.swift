@@ -6,15 +6,15 @@ import LerarCore
 /// colour, optionally tile-compressed (lossless for floats: no quantisation).
 public enum FITSWriter {
     /// Tile-compression algorithms by the names the CLI accepts. Float images always use lossless GZIP
-    /// (RICE and HCOMPRESS would need quantisation, which loses data).
-    static let compressionTypes: [String: Int32] = ["rice": RICE_1, "gzip": GZIP_1, "gzip2": GZIP_2, "hcompress": HCOMPRESS_1]
+    /// (RICE would need quantisation, which loses data). HCOMPRESS and PLIO are not offered: Lerar does not read them.
+    static let compressionTypes: [String: Int32] = ["rice": RICE_1, "gzip": GZIP_1, "gzip2": GZIP_2]
 
     public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws {
         let format = options.sampleFormat
         var compressionType: Int32?
         if let name = options.compression?.lowercased(), name != "none" {
             guard let type = compressionTypes[name] else {
-                throw ImageIOError.unsupported(path: path, detail: "unknown FITS compression \"\(name)\" (rice, gzip, gzip2, hcompress)")
+                throw ImageIOError.unsupported(path: path, detail: "unknown FITS compression \"\(name)\" (rice, gzip, gzip2)")
             }
             compressionType = type
         } else if options.compression == nil && ImageFileFormat.wantsTileCompression(path: path) {

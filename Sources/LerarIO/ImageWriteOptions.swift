@@ -5,7 +5,7 @@ public struct ImageWriteOptions: Sendable {
     /// Stored sample format: UInt16 or Float32 for FITS; UInt8/16/32, Float32/64 for XISF.
     /// Default: Float32 (32-bit float masters and results, as WBPP writes them).
     public var sampleFormat: SampleFormat
-    /// XISF: a codec (`zlib`, `lz4`, `lz4hc`, `zstd`, each with optional `+sh`); FITS: `rice`, `gzip`, `gzip2`, `hcompress`
+    /// XISF: a codec (`zlib`, `lz4`, `lz4hc`, `zstd`, each with optional `+sh`); FITS: `rice`, `gzip`, `gzip2`
     /// (tile compression; lossless for Float32). Nil = uncompressed (or RICE for a `.fz` path).
     public var compression: String?
     /// Codec level; nil = the codec's default.

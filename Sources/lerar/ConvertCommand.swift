@@ -25,7 +25,7 @@ struct ConvertCommand: ParsableCommand {
         an input with samples a 32-bit float cannot hold (32-bit integers beyond ±2^23, float64 detail) is
         refused unless --allow-precision-loss.
         XISF codecs: zlib, lz4, lz4hc, zstd, each optionally with +sh (byte shuffling), or none.
-        FITS tile compression: rice, gzip, gzip2, hcompress (a .fz output defaults to rice); floats stay lossless.
+        FITS tile compression: rice, gzip, gzip2 (a .fz output defaults to rice); floats stay lossless.
         """
     )
 

@@ -126,6 +126,29 @@ def write(folder):
             fits.PrimaryHDU(array, header=header).writeto(folder / name, overwrite=True)
         dump(name, data, "fits")
 
+    # Tile compression as fpack and astropy write it, decoded by astropy for the expected pixels: quantized floats
+    # (each dither method), lossless GZIP_2 floats, signed 16- and 32-bit integers, and 3-D tiles of an RGB image.
+    for name, dtype, shape, options in [
+            ("astropy_f32_rice_dither1.fits.fz", np.float32, (1, 37, 53), dict(compression_type="RICE_1", quantize_level=16, quantize_method=1)),
+            ("astropy_f32_rice_dither2.fits.fz", np.float32, (1, 37, 53), dict(compression_type="RICE_1", quantize_level=4, quantize_method=2)),
+            ("astropy_f32_gzip_nodither.fits.fz", np.float32, (1, 20, 30), dict(compression_type="GZIP_1", quantize_level=8, quantize_method=-1)),
+            ("astropy_f32_gzip2_lossless.fits.fz", np.float32, (1, 20, 30), dict(compression_type="GZIP_2", quantize_level=0)),
+            ("astropy_i16_rice.fits.fz", np.int16, (1, 33, 29), dict(compression_type="RICE_1")),
+            ("astropy_i32_gzip.fits.fz", np.int32, (1, 33, 29), dict(compression_type="GZIP_1")),
+            ("astropy_f32_rgb_tiles.fits.fz", np.float32, (3, 40, 36), dict(compression_type="RICE_1", quantize_level=16, tile_shape=(1, 16, 16)))]:
+        data = pattern(shape, dtype)
+        if np.dtype(dtype).kind == "i":
+            data = (data.astype(np.int64) - np.iinfo(dtype).max // 2).astype(dtype)
+        header = fits.Header()
+        for k, v, c in keywords:
+            header[k] = (v, c)
+        header["HISTORY"] = "written by interop.py"
+        array = data[0] if shape[0] == 1 else data
+        fits.HDUList([fits.PrimaryHDU(), fits.CompImageHDU(array, header=header, **options)]).writeto(folder / name, overwrite=True)
+        with fits.open(folder / name) as hdus:
+            decoded = np.array(hdus[1].data)
+        dump(name, decoded if decoded.ndim == 3 else decoded[np.newaxis], "fits")
+
     for name, dtype, shape, codec, shuffle in [("py_u16_lz4hc_sh.xisf", np.uint16, (1, 40, 50), "lz4hc", True),
                                                ("py_f32_rgb_zstd.xisf", np.float32, (3, 30, 20), "zstd", True),
                                                ("py_u8_zlib.xisf", np.uint8, (1, 33, 17), "zlib", False),
