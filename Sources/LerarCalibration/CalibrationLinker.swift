@@ -21,9 +21,19 @@ public struct CalibrationLinker: Sendable {
     }
 
     public func link(light: FrameGroup) -> LightGroupLinks {
-        let bias = findBias(for: light)
-        let dark = findDark(for: light, bias: bias)
-        let flat = findFlat(for: light)
+        let applied = Set(light.calibration?.appliedRoles ?? [])
+        func done(_ role: LinkDecision.Role) -> LinkDecision {
+            LinkDecision(role: role, status: .notNeeded, reason: "already applied: \(light.calibration?.evidence ?? "")")
+        }
+        let bias = applied.contains(.bias) ? done(.bias) : withFrameCount(findBias(for: light))
+        let dark = applied.contains(.dark) ? done(.dark) : withFrameCount(findDark(for: light, bias: bias))
+        let flat = applied.contains(.flat) ? done(.flat) : withFrameCount(findFlat(for: light))
+        if applied.contains(.dark) || applied.contains(.bias) {
+            // A light already dark- or bias-subtracted needs no bias of its own.
+            let flatGroup = flat.group.flatMap { id in groups.first { $0.id == id } }
+            return LightGroupLinks(lightGroup: light.id, bias: applied.contains(.bias) ? bias : LinkDecision(role: .bias, status: .notNeeded, reason: "not needed: the lights are already dark-subtracted"),
+                                   dark: dark, flat: flat, flatCalibration: flatGroup.map { withFrameCount(calibration(forFlat: $0)) })
+        }
         var biasDecision = bias
         if dark.status != .missing && dark.darkScale == nil && !rules.wbppCompatible {
             biasDecision = LinkDecision(role: .bias, status: .notNeeded, group: bias.group,
@@ -33,7 +43,49 @@ public struct CalibrationLinker: Sendable {
         }
         let flatGroup = flat.group.flatMap { id in groups.first { $0.id == id } }
         return LightGroupLinks(lightGroup: light.id, bias: biasDecision, dark: dark, flat: flat,
-                               flatCalibration: flatGroup.map(calibration(forFlat:)))
+                               flatCalibration: flatGroup.map { withFrameCount(calibration(forFlat: $0)) })
+    }
+
+    /// |a − b| when both are known.
+    static func distance(_ a: Double?, _ b: Double?) -> Double? {
+        guard let a, let b else { return nil }
+        return abs(a - b)
+    }
+
+    /// A decision linking a group of fewer than `rules.minimumFrames` frames becomes a warning saying so.
+    func withFrameCount(_ decision: LinkDecision) -> LinkDecision {
+        guard decision.status == .ok || decision.status == .warning, let id = decision.group,
+              let group = groups.first(where: { $0.id == id }), !group.isMaster, group.members.count < rules.minimumFrames else { return decision }
+        var warned = decision
+        warned.status = .warning
+        let noise = (sqrt(1 + 1 / Double(group.members.count)) - 1) * 100
+        warned.reason += " — only \(group.members.count) frame\(group.members.count == 1 ? "" : "s") (fewer than \(rules.minimumFrames)): outliers cannot be rejected and the master adds about \(Int(noise.rounded())) % to each calibrated frame's noise"
+        return warned
+    }
+
+    /// Among groups that all fit `target`, the best: more shared grouping keywords, then (for flats) the same night,
+    /// then the nearest temperature, then the nearest in time; with a note on why when there was a choice.
+    func best(_ fitting: [FrameGroup], for target: FrameGroup, byNight: Bool = false) -> (FrameGroup, String?)? {
+        func key(_ group: FrameGroup) -> (Int, Int, Double, Double) {
+            let sameNight = byNight && group.night != nil && group.night == target.night ? 0 : 1
+            let temperature = Self.distance(group.temperature, target.temperature) ?? .infinity
+            let time = Self.distance(group.time, target.time) ?? .infinity
+            return (-shared(group, target), sameNight, temperature, time)
+        }
+        let ranked = fitting.sorted { a, b in
+            let (ka, kb) = (key(a), key(b))
+            return (ka.0, ka.1, ka.2, ka.3, a.isMaster ? 0 : 1, a.id) < (kb.0, kb.1, kb.2, kb.3, b.isMaster ? 0 : 1, b.id)
+        }
+        guard let chosen = ranked.first else { return nil }
+        guard ranked.count > 1 else { return (chosen, nil) }
+        let others = ranked.dropFirst().map { $0.summary }.joined(separator: "; ")
+        var why: [String] = []
+        if byNight, chosen.night != nil, chosen.night == target.night { why.append("same night") }
+        if let a = chosen.temperature, let b = target.temperature, ranked.dropFirst().contains(where: { $0.temperature != nil && abs($0.temperature! - b) > abs(a - b) }) {
+            why.append(String(format: "nearest in temperature (%.1f °C, %@ %.1f °C)", a, target.type.label, b))
+        }
+        if why.isEmpty, let a = chosen.time, let b = target.time { why.append(String(format: "nearest in time (%.1f h apart)", abs(a - b) / 3600)) }
+        return (chosen, "chosen as \(why.isEmpty ? "first of equals" : why.joined(separator: ", ")) among \(ranked.count); also fit: \(others)")
     }
 
     /// How a flat group is calibrated: its dark-flat, else the bias (warned), else a dark of its exposure.
@@ -69,8 +121,8 @@ public struct CalibrationLinker: Sendable {
 
     func findBias(for target: FrameGroup) -> LinkDecision {
         let all = candidates([.bias])
-        if let match = all.first(where: { LinkRequirements.violations(of: $0, as: .bias, for: target, rules: rules).isEmpty }) {
-            return LinkDecision(role: .bias, status: .ok, group: match.id, reason: match.summary)
+        if let (match, note) = best(all.filter { LinkRequirements.violations(of: $0, as: .bias, for: target, rules: rules).isEmpty }, for: target) {
+            return LinkDecision(role: .bias, status: .ok, group: match.id, reason: match.summary + (note.map { " (\($0))" } ?? ""))
         }
         let (nearest, why) = nearest(all, as: .bias, for: target)
         return LinkDecision(role: .bias, status: .missing, reason: all.isEmpty ? "no bias frames" : "no bias fits",
@@ -91,8 +143,9 @@ public struct CalibrationLinker: Sendable {
             }
             return LinkDecision(role: .dark, status: .missing, reason: "the lights have no EXPTIME/EXPOSURE, so no dark can be matched")
         }
-        if let exact = fitting.first(where: { rules.sameExposure($0.exposure, exposure) }) {
-            return LinkDecision(role: .dark, status: .ok, group: exact.id, reason: "same exposure: \(exact.summary)")
+        if let (exact, note) = best(fitting.filter { rules.sameExposure($0.exposure, exposure) }, for: light) {
+            let unknown = light.temperature == nil && exact.temperature != nil ? "; the lights' temperature is unknown, so it was not compared" : ""
+            return LinkDecision(role: .dark, status: .ok, group: exact.id, reason: "same exposure: \(exact.summary)" + (note.map { " (\($0))" } ?? "") + unknown)
         }
         if rules.wbppCompatible {
             let closest = fitting.min { abs(($0.exposure ?? 0) - exposure) < abs(($1.exposure ?? 0) - exposure) }!
@@ -120,9 +173,14 @@ public struct CalibrationLinker: Sendable {
     func findFlat(for light: FrameGroup) -> LinkDecision {
         let all = candidates([.flat])
         let fitting = all.filter { LinkRequirements.violations(of: $0, as: .flat, for: light, rules: rules).isEmpty }
-        // Prefer flats that share more of the light's --group-by values (same night, same panel), masters first.
-        if let best = fitting.max(by: { shared($0, light) < shared($1, light) }) {
-            return LinkDecision(role: .flat, status: .ok, group: best.id, reason: best.summary)
+        // Flats sharing more of the light's grouping values, then of its night, then nearest in time.
+        if let (chosen, note) = best(fitting, for: light, byNight: rules.flatsPerNight) {
+            if rules.flatsPerNight, let lightNight = light.night, let flatNight = chosen.night, lightNight != flatNight {
+                let apart = Self.distance(chosen.time, light.time).map { String(format: ", %.1f days apart", $0 / 86400) } ?? ""
+                return LinkDecision(role: .flat, status: .warning, group: chosen.id,
+                                    reason: "flats of night \(flatNight) for lights of night \(lightNight)\(apart) — valid only if the camera was not rotated or refocused and no dust moved in between: \(chosen.summary)")
+            }
+            return LinkDecision(role: .flat, status: .ok, group: chosen.id, reason: chosen.summary + (note.map { " (\($0))" } ?? ""))
         }
         if all.isEmpty { return LinkDecision(role: .flat, status: .missing, reason: "no flat frames") }
         let (nearest, why) = nearest(all, as: .flat, for: light)

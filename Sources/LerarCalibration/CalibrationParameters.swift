@@ -14,6 +14,11 @@ public struct CalibrationParameters: Sendable, Codable, Equatable {
     public var coldFraction = 0.5
     /// Flat samples below this fraction of the flat's mean are treated as invalid (no correction there, warned).
     public var flatFloor = 0.01
+    /// Subtract the overscan (BIASSEC) and trim to TRIMSEC/DATASEC before anything else (default false).
+    public var overscan = false
+    /// Lines averaged into each overscan value (a running mean of the per-line medians; default 31, 1 = per line as
+    /// ccdproc without a model).
+    public var overscanSmoothing = 31
     /// Output sample format is Float32; output extension.
     public var outputExtension = "xisf"
 

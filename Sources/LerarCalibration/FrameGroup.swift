@@ -18,6 +18,15 @@ public struct FrameGroup: Sendable, Codable, Equatable, Identifiable {
     public var bayerPattern: String?
     public var groupingValues: [String: String]
     public var members: [String]
+    /// Observing night of the members (lights and flats when flats are taken per night).
+    public var night: String?
+    /// Mean DATE-OBS of the members, s since 1970 (for the nearest-in-time choice).
+    public var time: Double?
+    /// Lights that were already calibrated elsewhere (every member says the same).
+    public var calibration: CalibrationHistory?
+    /// Members whose type came from the path against their IMAGETYP, with what was said (the first one).
+    public var typeConflict: String?
+    public var typeConflicts: Int?
 
     /// One line describing the group, e.g. "dark 300 s · gain 100 · offset 50 · −10 °C · 15 frames".
     public var summary: String {
@@ -28,7 +37,9 @@ public struct FrameGroup: Sendable, Codable, Equatable, Identifiable {
         if let gain { parts.append("gain \(LinkFormatting.number(gain))") }
         if let offset { parts.append("offset \(LinkFormatting.number(offset))") }
         if let temperature { parts.append(String(format: "%.1f °C", temperature)) }
+        if let night { parts.append("night \(night)") }
         for (key, value) in groupingValues.sorted(by: { $0.key < $1.key }) { parts.append("\(key) \(value)") }
+        if let calibration { parts.append("already calibrated (\(calibration.steps))") }
         parts.append(isMaster ? URL(fileURLWithPath: members.first ?? "").lastPathComponent : "\(members.count) frame\(members.count == 1 ? "" : "s")")
         return parts.joined(separator: " · ")
     }
@@ -36,19 +47,22 @@ public struct FrameGroup: Sendable, Codable, Equatable, Identifiable {
 
 /// Forms groups from catalogued frames.
 public enum FrameGrouper {
-    /// Groups by type, master flag, geometry, binning, gain, offset, camera, CFA, --group-by values, and per type:
-    /// filter (lights, flats), exposure (lights, darks, dark-flats); temperatures cluster within the tolerance.
+    /// Groups by type, master flag, geometry, binning, gain, offset, camera, CFA, calibration keyword values, and per
+    /// type: filter (lights, flats), exposure (lights, darks, dark-flats), night (lights and flats, when flats are
+    /// taken per night), calibration already applied (lights); temperatures cluster within the tolerance.
     public static func group(_ frames: [CatalogedFrame], rules: LinkRules) -> [FrameGroup] {
         var groups: [FrameGroup] = []
-        var sums: [Double] = [], counts: [Int] = []
+        var sums: [Double] = [], counts: [Int] = [], times: [[Double]] = []
         for frame in frames.sorted(by: { ($0.type, $0.path) < ($1.type, $1.path) }) {
             let usesFilter = frame.type == .light || frame.type == .flat
             let usesExposure = frame.type != .bias
+            let night = rules.flatsPerNight && usesFilter ? frame.night : nil
             let match = groups.indices.first { index in
                 let g = groups[index]
                 guard g.type == frame.type, !g.isMaster, !frame.isMaster, g.width == frame.width, g.height == frame.height,
                       g.binning == frame.binning, g.gain == frame.gain, g.offset == frame.offset, g.camera == frame.camera,
-                      g.bayerPattern == frame.bayerPattern, g.groupingValues == frame.groupingValues else { return false }
+                      g.bayerPattern == frame.bayerPattern, g.groupingValues == frame.groupingValues, g.night == night,
+                      g.calibration == frame.calibration else { return false }
                 if usesFilter && g.filter != frame.filter { return false }
                 if usesExposure && !rules.sameExposure(g.exposure, frame.exposure) { return false }
                 switch (g.temperature, frame.temperature) {
@@ -64,15 +78,26 @@ public enum FrameGrouper {
                     counts[index] += 1
                     groups[index].temperature = sums[index] / Double(counts[index])
                 }
+                if let time = frame.time { times[index].append(time) }
+                if let conflict = frame.typeConflict {
+                    groups[index].typeConflict = groups[index].typeConflict ?? conflict
+                    groups[index].typeConflicts = (groups[index].typeConflicts ?? 0) + 1
+                }
             } else {
                 groups.append(FrameGroup(id: "", type: frame.type, isMaster: frame.isMaster, width: frame.width, height: frame.height,
                                          binning: frame.binning, exposure: usesExposure ? frame.exposure : nil,
                                          filter: usesFilter ? frame.filter : nil, gain: frame.gain, offset: frame.offset,
                                          temperature: frame.temperature, camera: frame.camera, bayerPattern: frame.bayerPattern,
-                                         groupingValues: frame.groupingValues, members: [frame.path]))
+                                         groupingValues: frame.groupingValues, members: [frame.path], night: night,
+                                         calibration: frame.calibration, typeConflict: frame.typeConflict,
+                                         typeConflicts: frame.typeConflict == nil ? nil : 1))
                 sums.append(frame.temperature ?? 0)
                 counts.append(frame.temperature == nil ? 0 : 1)
+                times.append(frame.time.map { [$0] } ?? [])
             }
+        }
+        for index in groups.indices where !times[index].isEmpty {
+            groups[index].time = times[index].reduce(0, +) / Double(times[index].count)
         }
         return assignIDs(groups)
     }
@@ -96,6 +121,8 @@ public enum FrameGrouper {
             if let offset = g.offset { parts.append("OFFSET-\(LinkFormatting.number(offset))") }
             if let t = g.temperature { parts.append("TEMP-\(LinkFormatting.number((t).rounded()))C") }
             if g.bayerPattern != nil { parts.append("CFA") }
+            if let night = g.night { parts.append("NIGHT-\(LinkFormatting.safe(night))") }
+            if g.calibration != nil { parts.append("CALIBRATED") }
             for (key, value) in g.groupingValues.sorted(by: { $0.key < $1.key }) { parts.append("\(key)-\(LinkFormatting.safe(value))") }
             if g.isMaster { parts.insert("master", at: 0) }
             let base = parts.joined(separator: "_")

@@ -104,9 +104,19 @@ public struct LightCalibrator: Sendable {
     }
 
     /// The calibrated light (Float32 samples) and what was done.
-    public func calibrate(_ light: Image) throws -> (Image, [Double]) {
+    public func calibrate(_ input: Image) throws -> (Image, [Double]) {
+        var light = input
+        if parameters.overscan && OverscanCorrection.applies(to: light.metadata) {
+            light = try OverscanCorrection.apply(light, smoothing: parameters.overscanSmoothing)
+        }
+        // A pedestal added by earlier processing (MaxIm, PixInsight) comes out first, so only ours remains.
+        if let earlier = light.metadata.acquisition.pedestal, earlier != 0 {
+            let offset = Float(earlier / 65535)
+            light.withMutableSamples { samples in for i in 0..<samples.count { samples[i] -= offset } }
+        }
         for master in [bias, dark, flat].compactMap({ $0 }) where master.width != light.width || master.height != light.height {
-            throw CalibrationError.badOverrides(path: "light", reason: "light is \(light.width)×\(light.height), a master is \(master.width)×\(master.height)")
+            throw CalibrationError.badOverrides(path: "light", reason: "light is \(light.width)×\(light.height), a master is \(master.width)×\(master.height)"
+                                                + (OverscanCorrection.applies(to: input.metadata) != parameters.overscan ? " (overscan trimming differs: build masters and calibrate with the same --overscan)" : ""))
         }
         var out = light
         var factors: [Double] = []

@@ -98,6 +98,7 @@ public enum LinkDiagramHTML {
             }
         }
         let skipped = plan.skipped.map { "<li>\(escape($0.path)): \(escape($0.reason))</li>" }.joined()
+        let cautions = (plan.warnings ?? []).map { "<li class=\"warning\">⚠ \(escape($0))</li>" }.joined() + plan.notes.map { "<li>\(escape($0))</li>" }.joined()
         let linked = plan.lights.filter(\.fullyLinked).count
         return """
         <!DOCTYPE html>
@@ -122,6 +123,7 @@ public enum LinkDiagramHTML {
         \(svg)
         <table><thead><tr><th>light group</th><th>role</th><th></th><th>reason</th><th>nearest rejected candidate</th></tr></thead><tbody>
         \(rows)</tbody></table>
+        \(cautions.isEmpty ? "" : "<h2>Notes</h2><ul>\(cautions)</ul>")
         \(skipped.isEmpty ? "" : "<h2>Skipped files</h2><ul>\(skipped)</ul>")
         </body></html>
 

@@ -23,6 +23,8 @@ public struct LinkPlan: Sendable, Codable {
     public var fullyLinked: Bool
     /// Notes on the plan as a whole (no lights found, unused calibration groups, …).
     public var notes: [String]
+    /// Caveats the user should read (frames typed against their IMAGETYP, …); shown with ⚠.
+    public var warnings: [String]?
 
     /// The group with this id.
     public func group(_ id: String?) -> FrameGroup? { id.flatMap { id in groups.first { $0.id == id } } }
@@ -30,7 +32,8 @@ public struct LinkPlan: Sendable, Codable {
     /// Catalogues `roots`, groups, links, and applies `overrides`.
     public static func make(roots: [String], rules: LinkRules, overrides: LinkOverrides? = nil,
                             progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> LinkPlan {
-        let catalog = try FrameCatalog.scan(roots, groupBy: rules.groupBy, progress: progress)
+        _ = try rules.keywords()
+        let catalog = try FrameCatalog.scan(roots, rules: rules, progress: progress)
         return try make(catalog: catalog, rules: rules, overrides: overrides)
     }
 
@@ -47,7 +50,7 @@ public struct LinkPlan: Sendable, Codable {
                 do { header = try ImageFile.readHeader(resolved) } catch {
                     throw CalibrationError.badOverrides(path: resolved, reason: "forced \(role.label) cannot be read: \((error as? LocalizedError)?.errorDescription ?? "\(error)")")
                 }
-                guard case var .success(frame) = CatalogedFrame.make(header: header, groupBy: rules.groupBy) else {
+                guard case var .success(frame) = CatalogedFrame.make(header: header, rules: rules) else {
                     throw CalibrationError.badOverrides(path: resolved, reason: "forced \(role.label) has no frame type")
                 }
                 frame.isMaster = true
@@ -66,8 +69,18 @@ public struct LinkPlan: Sendable, Codable {
         for group in groups where group.type != .light && !used.contains(group.id) {
             notes.append("unused: \(group.id) (\(group.members.count) frame\(group.members.count == 1 ? "" : "s")) calibrates no light group")
         }
+        var warnings: [String] = []
+        for group in groups where group.typeConflict != nil {
+            warnings.append("\(group.typeConflicts ?? 1) of \(group.members.count) frames of \(group.id): \(group.typeConflict!)")
+        }
+        for group in groups where group.type == .light {
+            if let calibration = group.calibration {
+                notes.append("\(group.id): already calibrated (\(calibration.steps), from \(calibration.evidence)): those steps are not repeated")
+            }
+        }
         return LinkPlan(rules: rules, frames: frames, skipped: catalog.skipped, groups: groups, lights: lights, flats: flats,
-                        fullyLinked: !lights.isEmpty && lights.allSatisfy(\.fullyLinked), notes: notes)
+                        fullyLinked: !lights.isEmpty && lights.allSatisfy(\.fullyLinked), notes: notes,
+                        warnings: warnings.isEmpty ? nil : warnings)
     }
 
     static func apply(_ overrides: LinkOverrides, to lights: inout [LightGroupLinks], groups: [FrameGroup], frames: [CatalogedFrame],

@@ -52,6 +52,7 @@ public enum LinkTreeFormatter {
             for file in plan.skipped { lines.append("  " + paint("✗", .missing) + " \(file.path): \(file.reason)") }
             lines.append("")
         }
+        for warning in plan.warnings ?? [] { lines.append(paint("⚠", .warning) + " \(warning)") }
         for note in plan.notes { lines.append("note: \(note)") }
         return lines.joined(separator: "\n")
     }

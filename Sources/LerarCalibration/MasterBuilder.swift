@@ -19,6 +19,8 @@ public struct MasterBuilder: Sendable {
     public var overwrite = false
     /// Override the WBPP-like defaults (nil keeps them).
     public var biasDarkParameters = IntegrationParameters.biasOrDark, flatParameters = IntegrationParameters.flat
+    /// Subtract each frame's overscan and trim it first (see `OverscanCorrection`).
+    public var overscan = CalibrationParameters().overscan, overscanSmoothing = CalibrationParameters().overscanSmoothing
 
     public init(plan: LinkPlan, outputFolder: String) {
         self.plan = plan
@@ -35,7 +37,7 @@ public struct MasterBuilder: Sendable {
         return (masterNameParts(group, 2) + [LinkFormatting.safe(group.id)]).joined(separator: "_") + ".xisf"
     }
 
-    /// Name parts with more detail as `detail` grows (0: binning, gain, exposure, filter; 1: + offset; 2: + temperature).
+    /// Name parts with more detail as `detail` grows (0: binning, gain, exposure, filter; 1: + offset, night; 2: + temperature).
     static func masterNameParts(_ group: FrameGroup, _ detail: Int) -> [String] {
         var p = ["master" + (group.type == .darkFlat ? "DarkFlat" : group.type.rawValue.capitalized), "BIN-\(group.binning.split(separator: "x").first ?? "1")"]
         if let gain = group.gain { p.append("GAIN-\(LinkFormatting.number(gain))") }
@@ -44,6 +46,7 @@ public struct MasterBuilder: Sendable {
         if group.type == .flat { p.append("FILTER-\(LinkFormatting.safe(group.filter ?? "NoFilter"))") }
         if detail >= 2, let t = group.temperature { p.append("TEMP-\(LinkFormatting.number(t.rounded()))C") }
         for (key, value) in group.groupingValues.sorted(by: { $0.key < $1.key }) { p.append("\(key)-\(LinkFormatting.safe(value))") }
+        if detail >= 1, let night = group.night { p.append("NIGHT-\(LinkFormatting.safe(night))") }
         return p
     }
 
@@ -67,6 +70,9 @@ public struct MasterBuilder: Sendable {
         plan.flats.first { $0.flatGroup == group.id }?.calibration.group
     }
 
+    /// Prefix of the temporary folders masters are prepared in; a run removes any left by an earlier one killed mid-way.
+    public static let temporaryPrefix = ".lerar-tmp-"
+
     /// Builds one group's master; `built` must hold the master that calibrates it when it is a flat group.
     public func build(_ group: FrameGroup, built: [String: Built]) throws -> Built {
         if group.isMaster { return Built(group: group.id, path: group.members[0], frames: 1, rejection: "existing master") }
@@ -76,11 +82,12 @@ public struct MasterBuilder: Sendable {
         if group.members.count < 3 { parameters.rejection = .none }
         var inputs = group.members
         var temporary: String?
-        if group.type == .flat, let id = flatCalibrationGroup(group), let master = built[id]?.path {
-            let folder = (outputFolder as NSString).appendingPathComponent(".calibrated-flats-\(UUID().uuidString)")
+        let subtracting = group.type == .flat ? flatCalibrationGroup(group).flatMap { built[$0]?.path } : nil
+        if subtracting != nil || overscan {
+            let folder = (outputFolder as NSString).appendingPathComponent(Self.temporaryPrefix + UUID().uuidString)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             temporary = folder
-            inputs = try calibrateFlats(group.members, subtracting: master, into: folder)
+            inputs = try prepare(group.members, subtracting: subtracting, into: folder)
         }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
         let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs)
@@ -90,19 +97,23 @@ public struct MasterBuilder: Sendable {
         return Built(group: group.id, path: path, frames: group.members.count, rejection: result.rejection.rawValue)
     }
 
-    /// Subtracts a master (dark-flat, or bias) from each flat; the results are Float32 temporary files.
-    func calibrateFlats(_ flats: [String], subtracting masterPath: String, into folder: String) throws -> [String] {
-        let master = try ImageFile.read(masterPath)
-        return try flats.enumerated().map { index, path in
-            var flat = try ImageFile.read(path)
-            guard flat.width == master.width, flat.height == master.height else {
-                throw CalibrationError.badOverrides(path: path, reason: "flat size differs from its master \(masterPath)")
+    /// Each frame with its overscan subtracted and trimmed (when asked) and a master (dark-flat or bias) subtracted
+    /// (for flats), as Float32 temporary files.
+    func prepare(_ frames: [String], subtracting masterPath: String?, into folder: String) throws -> [String] {
+        let master = try masterPath.map { try ImageFile.read($0) }
+        return try frames.enumerated().map { index, path in
+            var frame = try ImageFile.read(path)
+            if overscan && OverscanCorrection.applies(to: frame.metadata) { frame = try OverscanCorrection.apply(frame, smoothing: overscanSmoothing) }
+            if let master {
+                guard frame.width == master.width, frame.height == master.height else {
+                    throw CalibrationError.badOverrides(path: path, reason: "frame is \(frame.width)×\(frame.height), its master \(masterPath!) is \(master.width)×\(master.height)")
+                }
+                frame.withMutableSamples { samples in
+                    master.withSamples { m in for i in 0..<samples.count { samples[i] -= m[i % m.count] } }
+                }
             }
-            flat.withMutableSamples { samples in
-                master.withSamples { m in for i in 0..<samples.count { samples[i] -= m[i % m.count] } }
-            }
-            let out = (folder as NSString).appendingPathComponent(String(format: "flat_%05d.xisf", index))
-            try ImageFile.write(flat, to: out, options: ImageWriteOptions(sampleFormat: .float32))
+            let out = (folder as NSString).appendingPathComponent(String(format: "frame_%05d.xisf", index))
+            try ImageFile.write(frame, to: out, options: ImageWriteOptions(sampleFormat: .float32))
             return out
         }
     }

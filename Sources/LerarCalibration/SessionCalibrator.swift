@@ -60,6 +60,8 @@ public struct SessionCalibrator: Sendable {
     public func run(only lights: Set<String>? = nil, progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Outcome {
         var builder = MasterBuilder(plan: plan, outputFolder: (outputFolder as NSString).appendingPathComponent("master"))
         builder.overwrite = overwrite
+        builder.overscan = parameters.overscan
+        builder.overscanSmoothing = parameters.overscanSmoothing
         let masters = try builder.build { progress?($0, 0, 0) }
         let folder = (outputFolder as NSString).appendingPathComponent("calibrated")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

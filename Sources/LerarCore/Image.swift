@@ -105,3 +105,21 @@ public struct Image: Sendable, Equatable {
         (0..<channelCount).map { channel in withChannel(channel) { RobustStatistics.compute($0, options: options) } }
     }
 }
+
+extension Image {
+    /// The `width`×`height` part starting at (x, y), metadata kept.
+    public func cropped(x: Int, y: Int, width: Int, height: Int) -> Image {
+        var output = Image(width: width, height: height, colorSpace: colorSpace, metadata: metadata)
+        for channel in 0..<channelCount {
+            withChannel(channel) { source in
+                output.withMutableChannel(channel) { target in
+                    for row in 0..<height {
+                        for column in 0..<width { target[row * width + column] = source[(y + row) * self.width + x + column] }
+                    }
+                }
+            }
+        }
+        output.sourceSampleFormat = sourceSampleFormat
+        return output
+    }
+}

@@ -87,7 +87,7 @@ enum FITSStructureCheck {
                 // Only the structural keywords matter here (axes, sizes, table columns, compression parameters).
                 guard let first = name.first, "BNPGXZST".utf8.contains(first), bytes[card + 8] == UInt8(ascii: "=") else { continue }
                 let key = String(decoding: name, as: UTF8.self)
-                let text = value(of: bytes[(card + 10)..<(card + 80)])
+                let text = value(of: bytes[(card + 9)..<(card + 80)]) // column 10 too: cfitsio reads "=0" as a value
                 if let earlier = header.values[key] {
                     // cfitsio finds a keyword by searching from where it last read, so which copy it sees varies.
                     guard earlier == text else {

@@ -21,7 +21,7 @@ public struct IntegrationEngine: Sendable {
                 detail: "\(reader.header.width)×\(reader.header.height)×\(reader.header.channelCount), the first frame is \(first.width)×\(first.height)×\(first.channelCount)")
         }
         let width = first.width, height = first.height, channels = first.channelCount, count = paths.count
-        let pedestals = readers.map { parameters.subtractPedestals ? Float(($0.header.metadata.keyword("PEDESTAL")?.doubleValue ?? 0) / 65535) : 0 }
+        let pedestals = readers.map { parameters.subtractPedestals ? Float(($0.header.metadata.acquisition.pedestal ?? 0) / 65535) : 0 }
 
         // Pass 1: per-frame estimates (one frame in memory per core at a time).
         let needNoise: Bool = { if case .noise = parameters.weighting { return true }; return false }()

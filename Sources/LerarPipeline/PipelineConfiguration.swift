@@ -10,12 +10,25 @@ import LerarRegistration
 public struct PipelineConfiguration: Sendable, Codable, Equatable {
     public struct Link: Sendable, Codable, Equatable {
         public var groupBy: [String] = []
-        public var temperatureTolerance = 2.0
+        public var temperatureTolerance = LinkRules().temperatureTolerance
+        public var typeFrom = LinkRules().typeFrom
+        public var flatsPerNight = LinkRules().flatsPerNight
+        public var minimumFrames = LinkRules().minimumFrames
         public var overrides: String?
         public var allowMissing = false
+
+        /// The linking rules these settings make.
+        public var rules: LinkRules {
+            LinkRules(temperatureTolerance: temperatureTolerance, groupBy: groupBy, typeFrom: typeFrom, flatsPerNight: flatsPerNight,
+                      minimumFrames: minimumFrames)
+        }
     }
 
     public struct Calibration: Sendable, Codable, Equatable {
+        /// Lights must have every master they need (false: register and integrate them with what there is, warned).
+        public var required = true
+        /// Subtract the overscan (BIASSEC) and trim to TRIMSEC/DATASEC, frames and masters alike.
+        public var overscan = false
         public var pedestal = 0.0
         public var optimizeDark = false
         public var cosmeticCorrection = true
@@ -26,6 +39,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     public struct Selection: Sendable, Codable, Equatable {
         public var minimumWeight = 0.05
         public var minimumStars = 8
+        public var minimumDataFraction = 0.5
         public var maximumFWHM: Double?
     }
 
@@ -80,10 +94,13 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     public func validate() throws {
         func fail(_ key: String, _ why: String) throws { throw PipelineError.badConfiguration(path: nil, reason: "\(key): \(why)") }
         if calibration.pedestal < 0 || calibration.pedestal > 1000 { try fail("calibration.pedestal", "must be 0…1000 ADU") }
+        if !(0...1).contains(selection.minimumDataFraction) { try fail("selection.minimumDataFraction", "must be 0…1") }
         if !(0...1).contains(selection.minimumWeight) { try fail("selection.minimumWeight", "must be 0…1 (a fraction of the best frame's weight)") }
         if !(10...20).contains(normalization.referenceFrames) { try fail("normalization.referenceFrames", "must be 10…20") }
         if normalization.scale < 32 { try fail("normalization.scale", "must be at least 32 px") }
         if integration.minimumFrames < 1 { try fail("integration.minimumFrames", "must be at least 1") }
+        if link.minimumFrames < 1 { try fail("link.minimumFrames", "must be at least 1") }
+        do { _ = try link.rules.keywords() } catch { try fail("link.groupBy", (error as? LocalizedError)?.errorDescription ?? "\(error)") }
         if !["xisf", "fits"].contains(output.format) { try fail("output.format", "is xisf or fits") }
     }
 
@@ -95,6 +112,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         p.cosmeticCorrection = calibration.cosmeticCorrection
         p.hotSigma = calibration.hotSigma
         p.coldFraction = calibration.coldFraction
+        p.overscan = calibration.overscan
         p.outputExtension = output.format
         return p
     }
@@ -148,6 +166,8 @@ public enum PipelineError: Error, LocalizedError {
     case noLights(String)
     case outputInsideInput(String)
     case interrupted(String)
+    case outputLocked(path: String, holder: String)
+    case cannotWrite(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -156,6 +176,8 @@ public enum PipelineError: Error, LocalizedError {
         case let .noLights(detail): "no lights to process: " + detail
         case let .outputInsideInput(path): "the output folder \(path) is inside an input folder: its results would be catalogued as inputs next time"
         case let .interrupted(stage): "interrupted during \(stage); run the same command again to resume"
+        case let .outputLocked(path, holder): "the output folder \(path) is in use by another lerar run (\(holder)); wait for it to finish or choose another folder"
+        case let .cannotWrite(path, reason): "cannot write to \(path): \(reason)"
         }
     }
 }

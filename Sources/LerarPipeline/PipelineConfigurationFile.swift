@@ -11,10 +11,15 @@ public enum PipelineConfigurationFile {
 
     /// Every key with its meaning and the source of its default.
     public static let entries: [Entry] = [
-        Entry(section: "link", key: "groupBy", help: "Extra grouping keywords (e.g. [GAIN, OFFSET]); OBJECT and binning/size/exposure/filter are always used, as WBPP"),
-        Entry(section: "link", key: "temperatureTolerance", help: "Sensor temperatures within this many °C link (2; WBPP has no tolerance)"),
+        Entry(section: "link", key: "groupBy", help: "Extra grouping keywords, from headers or KEY_value in folder/file names: KEY or KEY:pre (calibration only, e.g. NIGHT), KEY:post (separate stacks), KEY:both (WBPP's keyword modes)"),
+        Entry(section: "link", key: "temperatureTolerance", help: "Sensor temperatures within this many °C link (2; WBPP has no tolerance); among fitting masters the nearest in temperature, then in time, wins"),
+        Entry(section: "link", key: "typeFrom", help: "path or header: which wins when IMAGETYP and the folder/file name disagree (path: CCDSoft and others mislabel flats as 'Light Frame'; WBPP uses header); conflicts are listed with ⚠"),
+        Entry(section: "link", key: "flatsPerNight", help: "Lights take the flats of their own observing night (NIGHT_x/SESSION_x folders, DATE-LOC, DATE-OBS + site longitude), else the nearest in time with ⚠; darks and bias are shared across nights; all nights still integrate into one stack (true)"),
+        Entry(section: "link", key: "minimumFrames", help: "Calibration groups with fewer frames are linked with ⚠ (5: fewer cannot reject outliers and add ≥ 10 % noise)"),
         Entry(section: "link", key: "overrides", help: "Link overrides file (as `lerar link --overrides`): forced masters and LN references; relative to the config file"),
         Entry(section: "link", key: "allowMissing", help: "Go on when a light group has no valid master: those lights are skipped, never calibrated wrongly (false)"),
+        Entry(section: "calibration", key: "required", help: "Every light needs all its masters (true). false: lights without them (a smart telescope's, or ones calibrated elsewhere) are registered and integrated with what there is, each gap warned"),
+        Entry(section: "calibration", key: "overscan", help: "Subtract the overscan region (BIASSEC, a smoothed median per line) and trim to TRIMSEC/DATASEC, on every frame and master (false; CCDs with overscan only)"),
         Entry(section: "calibration", key: "pedestal", help: "Added to calibrated lights, ADU, recorded as PEDESTAL (0, WBPP's light output pedestal)"),
         Entry(section: "calibration", key: "optimizeDark", help: "Scale the master dark to minimise noise (false, as WBPP)"),
         Entry(section: "calibration", key: "cosmeticCorrection", help: "Replace hot pixels (master dark) and cold pixels / dead columns (master flat) (true)"),
@@ -22,6 +27,7 @@ public enum PipelineConfigurationFile {
         Entry(section: "calibration", key: "coldFraction", help: "Cold pixel: flat response below this fraction of the local median (0.5)"),
         Entry(section: "selection", key: "minimumWeight", help: "Frames below this fraction of their group's best PSF signal weight are rejected (0.05, WBPP minWeight)"),
         Entry(section: "selection", key: "minimumStars", help: "Frames with fewer detected stars are rejected (8: too few to register)"),
+        Entry(section: "selection", key: "minimumDataFraction", help: "Frames whose share of pixels holding data (finite, not 0) is below this are rejected (0.5: a half-empty frame is a failed download or a corrupt file)"),
         Entry(section: "selection", key: "maximumFWHM", help: "Frames with a median FWHM above this, px, are rejected (null: no limit)"),
         Entry(section: "registration", key: "model", help: "similarity, affine or homography (affine, as Siril)"),
         Entry(section: "registration", key: "interpolation", help: "lanczos3, bicubic or bilinear (lanczos3, as PixInsight StarAlignment)"),

@@ -95,7 +95,10 @@ extension PipelineRunner {
             for index in members {
                 guard let m = frames[index].measurement else { frames[index].rejection = "not measured"; continue }
                 let name = URL(fileURLWithPath: frames[index].path).lastPathComponent
-                if m.stars < rules.minimumStars {
+                if let share = m.dataFraction, share < rules.minimumDataFraction {
+                    frames[index].rejection = share == 0 ? "no data: every pixel is NaN, infinite or 0"
+                        : String(format: "only %.1f %% of the pixels hold data (the rest NaN, infinite or 0)", share * 100)
+                } else if m.stars < rules.minimumStars {
                     frames[index].rejection = "\(m.stars) stars detected, fewer than \(rules.minimumStars) (starless, clouded or out of focus)"
                 } else if best > 0, m.weight < rules.minimumWeight * best {
                     frames[index].rejection = String(format: "weight %.3f of the best frame's, below %.3f", m.weight / best, rules.minimumWeight)

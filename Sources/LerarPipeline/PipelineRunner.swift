@@ -47,6 +47,8 @@ public final class PipelineRunner: @unchecked Sendable {
     let output: String
     var log: RunLog!
     var cache: StepCache!
+    /// The locked output folder, held for the whole run.
+    var outputFolder: OutputFolder?
     var summary: RunSummary
     var plan: LinkPlan!
     var masters: [String: MasterBuilder.Built] = [:]
@@ -81,20 +83,24 @@ public final class PipelineRunner: @unchecked Sendable {
     public func run() throws -> RunSummary {
         let start = Date()
         try configuration.validate()
-        for root in options.roots {
-            let base = URL(fileURLWithPath: root).standardizedFileURL.path
-            if output == base || output.hasPrefix(base.hasSuffix("/") ? base : base + "/") { throw PipelineError.outputInsideInput(output) }
+        for root in options.roots where OutputFolder.contains(root, output) {
+            throw PipelineError.outputInsideInput(output)
         }
-        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        // One run per output folder: a second one would mix its frames into the first one's masters.
+        let folderLock = try OutputFolder(path: output, command: "lerar run " + options.roots.joined(separator: " "))
+        outputFolder = folderLock
+        let leftovers = folderLock.removeLeftovers()
         let stamp = Self.fileStamp(start)
-        log = try RunLog(path: options.dryRun ? nil : (folder("logs") as NSString).appendingPathComponent("run-\(stamp).log"), observer: observer)
+        let logPath = options.dryRun ? nil : try Self.uniqueFile(in: folder("logs"), stem: "run-\(stamp)", extension: "log")
+        log = try RunLog(path: logPath, observer: observer)
         summary.log = log.path
         summary.dryRun = options.dryRun
-        if !options.dryRun {
+        if let logPath {
             try AtomicFileWriter.write(Data(PipelineConfigurationFile.yaml(configuration).utf8),
-                                       to: (folder("logs") as NSString).appendingPathComponent("run-\(stamp).config.yaml"), overwrite: true)
+                                       to: (logPath as NSString).deletingPathExtension + ".config.yaml", overwrite: true)
         }
         log.info("\(LerarVersion.application) run: \(options.roots.joined(separator: " ")) → \(output)")
+        for name in leftovers { log.info("removed \(name), left behind by an earlier run that was stopped") }
         cache = try StepCache(folder: folder("cache"))
 
         try link()
@@ -130,6 +136,21 @@ public final class PipelineRunner: @unchecked Sendable {
         return formatter.string(from: date)
     }
 
+    /// `folder/stem.ext`, or `stem-2.ext`, `stem-3.ext`, … when taken: created exclusively, so two runs started in
+    /// the same second never share a log.
+    static func uniqueFile(in folder: String, stem: String, extension ext: String) throws -> String {
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw PipelineError.cannotWrite(path: folder, reason: OutputFolder.reason(error))
+        }
+        for attempt in 1...1000 {
+            let path = (folder as NSString).appendingPathComponent(stem + (attempt == 1 ? "" : "-\(attempt)") + "." + ext)
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if descriptor >= 0 { close(descriptor); return path }
+            guard errno == EEXIST else { throw PipelineError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        }
+        throw PipelineError.cannotWrite(path: folder, reason: "no free log name for \(stem)")
+    }
+
     /// Throws `interrupted` when the observer asks to stop.
     func checkStop(_ stage: String) throws {
         if observer.shouldStop() { throw PipelineError.interrupted(stage) }
@@ -138,7 +159,7 @@ public final class PipelineRunner: @unchecked Sendable {
     // MARK: link
 
     func link() throws {
-        let rules = LinkRules(temperatureTolerance: configuration.link.temperatureTolerance, groupBy: configuration.link.groupBy)
+        let rules = configuration.link.rules
         let overrides = try configuration.link.overrides.map { try LinkOverrides.load($0) }
         observer.stageStarted("catalogue", total: 0)
         plan = try LinkPlan.make(roots: options.roots, rules: rules, overrides: overrides) { [observer] done, total in
@@ -157,32 +178,48 @@ public final class PipelineRunner: @unchecked Sendable {
         guard !plan.lights.isEmpty else { throw PipelineError.noLights("no light frames found in \(options.roots.joined(separator: ", "))") }
         if !plan.fullyLinked {
             let tree = LinkTreeFormatter.render(plan, color: false)
-            if !configuration.link.allowMissing {
+            if !configuration.calibration.required {
+                for links in plan.lights where !links.fullyLinked {
+                    let missing = links.decisions.filter { $0.status == .missing }.map { "no \($0.role.label) (\($0.reason))" }
+                    log.warning("light group \(links.lightGroup): \(missing.joined(separator: "; ")) — registered and integrated without (calibration.required is false)")
+                }
+            } else if !configuration.link.allowMissing {
                 log.error("broken calibration links: nothing processed")
                 if !options.dryRun {
                     summary.warnings = log.warnings
                     _ = try? RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
                 }
                 throw PipelineError.brokenLinks(tree)
+            } else {
+                log.warning("broken calibration links: the lights concerned are skipped (--allow-missing)")
             }
-            log.warning("broken calibration links: the lights concerned are skipped (--allow-missing)")
         }
+        for warning in plan.warnings ?? [] { log.warning(warning) }
     }
+
+    /// Whether a light group is processed: fully linked, or calibration is not required (then with what it has).
+    func usable(_ links: LightGroupLinks) -> Bool { links.fullyLinked || !configuration.calibration.required }
 
     /// The masters a calibration needs, each keyed by its members and parameters (and the master that calibrates
     /// it, for flats).
     func buildMasters() throws {
+        // master/ holds the LN references and stacks too, also when every master was pre-built.
+        do { try FileManager.default.createDirectory(atPath: folder("master"), withIntermediateDirectories: true) } catch {
+            throw PipelineError.cannotWrite(path: folder("master"), reason: OutputFolder.reason(error))
+        }
         var builder = MasterBuilder(plan: plan, outputFolder: folder("master"))
         builder.overwrite = true
+        builder.overscan = configuration.calibration.overscan
         let groups = MasterBuilder.buildOrder(plan).filter { group in
             // Only what a processed light needs (its decisions include its flat's dark-flat).
-            plan.lights.contains { links in links.fullyLinked && links.decisions.contains { $0.group == group.id } }
+            plan.lights.contains { links in usable(links) && links.decisions.contains { $0.group == group.id && $0.status != .missing } }
         }
         observer.stageStarted("masters", total: groups.count)
         for (done, group) in groups.enumerated() {
             let parameters = group.type == .flat ? builder.flatParameters : builder.biasDarkParameters
             let upstream = group.type == .flat ? builder.flatCalibrationGroup(group).flatMap { masterKeys[$0] } ?? "none" : "none"
-            let key = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue])
+            let key = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue,
+                                                                                      "overscan \(builder.overscan) \(builder.overscanSmoothing)"])
             masterKeys[group.id] = key
             if let record = cache.intact(key), let built = cache.payload(key, as: MasterBuilder.Built.self) {
                 masters[group.id] = built
@@ -204,9 +241,12 @@ public final class PipelineRunner: @unchecked Sendable {
     /// One entry per light of a linked group, with its stack, panel and calibration key.
     func prepareFrames() throws {
         let calibration = configuration.calibrationParameters
+        var catalogued: [String: CatalogedFrame] = [:]
+        for frame in plan.frames { catalogued[frame.path] = frame }
+        var taken = Set<String>()
         for links in plan.lights {
             guard let group = plan.group(links.lightGroup) else { continue }
-            guard links.fullyLinked else {
+            guard usable(links) else {
                 let missing = links.decisions.filter { $0.status == .missing }.map { "\($0.role.label): \($0.reason)" }.joined(separator: "; ")
                 for path in group.members {
                     summary.skipped.append(SkippedFile(path: path, reason: "not calibrated: missing \(missing)"))
@@ -217,13 +257,22 @@ public final class PipelineRunner: @unchecked Sendable {
             for path in group.members {
                 let header = try ImageFile.readHeader(path)
                 let panel = PanelIdentity(header.metadata, keys: configuration.registration.panelKeywords)
-                let stack = links.lightGroup + "|" + panel.values.joined(separator: "|")
-                if stackFolders[stack] == nil { stackFolders[stack] = Self.stackFolder(group, panel: panel, keys: configuration.registration.panelKeywords) }
-                let name = SessionCalibrator.outputName(for: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
+                // The stack (WBPP's post-calibration group): calibration-only keys such as the night do not split it.
+                let stack = Self.stackFolder(group, panel: panel, keys: configuration.registration.panelKeywords,
+                                             stackValues: catalogued[path]?.stackValues ?? [:])
+                stackFolders[stack] = stack
+                var name = SessionCalibrator.outputName(for: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
+                // Nights kept in separate folders often repeat file names; the stack folder holds them all.
+                var attempt = 1
+                let base = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
+                while !taken.insert(stack + "/" + name).inserted {
+                    attempt += 1
+                    name = "\(base)_\(attempt).\(ext)"
+                }
                 var frame = LightFrame(path: path, lightGroup: links.lightGroup, stack: stack, filter: group.filter ?? "",
                                        panel: panel, date: header.metadata.keyword("DATE-OBS")?.stringValue,
-                                       calibrated: ((folder("calibrated") as NSString).appendingPathComponent(stackFolders[stack]!) as NSString).appendingPathComponent(name))
-                let used = SessionCalibrator.usedMasters(links, parameters: calibration).compactMap { $0.group }.map { id in
+                                       calibrated: ((folder("calibrated") as NSString).appendingPathComponent(stack) as NSString).appendingPathComponent(name))
+                let used = SessionCalibrator.usedMasters(links, parameters: calibration).filter { $0.status != .missing }.compactMap { $0.group }.map { id in
                     plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
                 }
                 frame.calibrateKey = StepCache.key("calibrate", [StepCache.identity(path), StepCache.describe(calibration), StepCache.describe(links)] + used)
@@ -234,13 +283,14 @@ public final class PipelineRunner: @unchecked Sendable {
         guard !frames.isEmpty else { throw PipelineError.noLights("every light group lacks a valid master") }
     }
 
-    /// `BIN-1_EXPTIME-300s_FILTER-L` + the panel keywords that have values.
-    static func stackFolder(_ group: FrameGroup, panel: PanelIdentity, keys: [String]) -> String {
+    /// `BIN-1_EXPTIME-300s_FILTER-L` + the integration keywords and the panel keywords that have values.
+    static func stackFolder(_ group: FrameGroup, panel: PanelIdentity, keys: [String], stackValues: [String: String] = [:]) -> String {
         var parts = ["BIN-\(group.binning.split(separator: "x").first ?? "1")"]
         if let exposure = group.exposure { parts.append("EXPTIME-\(LinkFormatting.number(exposure))s") }
         parts.append("FILTER-\(LinkFormatting.safe(group.filter ?? "NoFilter"))")
+        if group.bayerPattern != nil { parts.append("CFA") }
         for (key, value) in zip(keys, panel.values) where !value.isEmpty { parts.append("\(key)-\(LinkFormatting.safe(value))") }
-        for (key, value) in group.groupingValues.sorted(by: { $0.key < $1.key }) where !keys.contains(key) { parts.append("\(key)-\(LinkFormatting.safe(value))") }
+        for (key, value) in stackValues.sorted(by: { $0.key < $1.key }) where !keys.contains(key) { parts.append("\(key)-\(LinkFormatting.safe(value))") }
         return parts.joined(separator: "_")
     }
 

@@ -5,13 +5,17 @@ import LerarIO
 /// step as it finishes, so an interrupted run loses at most the step in flight). A step's key hashes what determines
 /// its result — input file identities (path, size, modification time), the keys of the steps it consumes and its
 /// own parameters — so a changed parameter changes that step's key and, through them, the keys of every later step,
-/// and nothing before it (WBPP's cache rule, shared/reference/wbpp.md §8).
+/// and nothing before it (WBPP's cache rule, shared/reference/wbpp.md §8). Outputs are recorded with their size,
+/// modification time and content hash (XXH64, computed as they are stored); a file altered since — even with its
+/// size and time kept — is not reused. Inputs (raw frames, possibly hundreds of GB) are known by size and time.
 public final class StepCache: @unchecked Sendable {
     /// A file as it was when a step wrote it.
     public struct FileStamp: Codable, Sendable, Equatable {
         public var path: String
         public var size: Int64
         public var modified: Double
+        /// XXH64 of the contents (outputs only).
+        public var hash: String?
     }
 
     public struct Record: Codable, Sendable {
@@ -25,6 +29,8 @@ public final class StepCache: @unchecked Sendable {
     public static let version = "lerar-run-cache-1"
     public let journal: String
     private var records: [String: Record] = [:]
+    /// Outputs whose hash was checked in this run, by path, size, time and hash: each file is read once.
+    private var verified = Set<String>()
     private let lock = NSLock()
 
     /// Opens (or starts) the journal in `folder`; unreadable lines (a write cut short) are ignored.
@@ -45,21 +51,42 @@ public final class StepCache: @unchecked Sendable {
     /// The record for `key` when every output it wrote is still there, unmodified.
     public func intact(_ key: String) -> Record? {
         guard let record = record(key) else { return nil }
-        return record.outputs.allSatisfy { Self.stamp($0.path) == $0 } ? record : nil
+        return record.outputs.allSatisfy(unchanged) ? record : nil
+    }
+
+    /// Whether a recorded output is still as written: same size and time, and the same contents.
+    func unchanged(_ recorded: FileStamp) -> Bool {
+        guard var current = Self.stamp(recorded.path), current.size == recorded.size, current.modified == recorded.modified else { return false }
+        guard let hash = recorded.hash else { return true }
+        let identity = "\(recorded.path)|\(recorded.size)|\(recorded.modified)|\(hash)"
+        if lock.withLock({ verified.contains(identity) }) { return true }
+        current.hash = ContentHash.ofFile(recorded.path)
+        guard current.hash == hash else { return false }
+        lock.withLock { _ = verified.insert(identity) }
+        return true
     }
 
     /// The decoded payload of `key`'s record (files not checked).
     public func payload<T: Decodable>(_ key: String, as type: T.Type) -> T? {
         guard let text = record(key)?.payload else { return nil }
-        return try? JSONDecoder().decode(type, from: Data(text.utf8))
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try? decoder.decode(type, from: Data(text.utf8))
     }
 
     /// Records a finished step: its outputs as they are now, and its result.
     public func store<T: Encodable>(_ key: String, step: String, outputs: [String], payload: T?) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // A NaN in a result must never stop a run at the journal.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let text = try payload.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        let record = Record(key: key, step: step, outputs: outputs.compactMap(Self.stamp), payload: text)
+        let stamps = outputs.compactMap { path -> FileStamp? in
+            guard var stamp = Self.stamp(path) else { return nil }
+            stamp.hash = ContentHash.ofFile(path)
+            return stamp
+        }
+        let record = Record(key: key, step: step, outputs: stamps, payload: text)
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {
@@ -69,6 +96,7 @@ public final class StepCache: @unchecked Sendable {
             try handle.seekToEnd()
             try handle.write(contentsOf: line)
             records[key] = record
+            for stamp in stamps { if let hash = stamp.hash { verified.insert("\(stamp.path)|\(stamp.size)|\(stamp.modified)|\(hash)") } }
         }
     }
 

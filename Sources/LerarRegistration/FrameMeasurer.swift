@@ -24,6 +24,8 @@ public struct FrameMeasurement: Sendable, Codable {
     public var weight: Double
     /// 1 = best.
     public var rank: Int = 0
+    /// Share of the pixels holding data (finite and not exactly 0), 0…1; nil in measurements made before it existed.
+    public var dataFraction: Double?
 }
 
 public enum FrameMeasurer {
@@ -62,10 +64,19 @@ public enum FrameMeasurer {
         }
         let totalFlux = fits.reduce(0) { $0 + $1.flux }
         let meanFlux = fits.reduce(0) { $0 + $1.flux / (Double.pi * $1.fwhmMajor * $1.fwhmMinor) }
+        let withData = image.withSamples { samples in
+            let shared = UnsafeSendable(samples)
+            return Parallel.mapChunks(count: samples.count) { range in
+                range.reduce(0) { $0 + (shared.value[$1].isFinite && shared.value[$1] != 0 ? 1 : 0) }
+            }.reduce(0, +)
+        }
+        // A frame without data (all NaN, all 0) has no background or noise: 0, never NaN, so results stay encodable.
+        let level = background.level.isFinite ? background.level : 0, sigma = noise.isFinite ? noise : 0
+        let weight = sigma > 0 ? totalFlux * meanFlux / (sigma * sigma) : 0
         return FrameMeasurement(path: path, stars: found.count, fittedStars: fits.count, fwhm: fwhm, fwhmArcsec: arcsec,
                                 eccentricity: median(fits.map(\.eccentricity)), beta: median(fits.compactMap(\.beta)),
-                                background: background.level, noise: noise, snr: median(fits.map(\.amplitude)).map { $0 / max(noise, 1e-30) },
-                                weight: noise > 0 ? totalFlux * meanFlux / (noise * noise) : 0)
+                                background: level, noise: sigma, snr: median(fits.map(\.amplitude)).map { $0 / max(sigma, 1e-30) }.flatMap { $0.isFinite ? $0 : nil },
+                                weight: weight.isFinite ? weight : 0, dataFraction: Double(withData) / Double(max(1, image.samples.count)))
     }
 
     /// Measures files in parallel and ranks them by weight (1 = best).

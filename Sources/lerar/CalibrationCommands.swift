@@ -24,11 +24,10 @@ struct MastersCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder.")
     var output: String
 
-    @Option(parsing: .upToNextOption, help: "Extra grouping keywords (as for link).")
-    var groupBy: [String] = []
+    @OptionGroup var rules: LinkRuleOptions
 
-    @Option(help: "Temperatures within this many °C match.")
-    var tempTolerance = 2.0
+    @Flag(help: "Subtract each frame's overscan (BIASSEC) and trim it to TRIMSEC/DATASEC first, as ccdproc.")
+    var overscan = false
 
     @Flag(help: "Replace existing masters.")
     var overwrite = false
@@ -39,9 +38,10 @@ struct MastersCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let plan = try link.map(CalibrateCommand.loadPlan) ?? LinkPlan.make(roots: roots, rules: LinkRules(temperatureTolerance: tempTolerance, groupBy: groupBy))
+            let plan = try link.map(CalibrateCommand.loadPlan) ?? LinkPlan.make(roots: roots, rules: try rules.linkRules())
             var builder = MasterBuilder(plan: plan, outputFolder: output)
             builder.overwrite = overwrite
+            builder.overscan = overscan
             let built = try builder.build { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
             try LerarIOAtomic.write(try Self.json(built), to: (output as NSString).appendingPathComponent("masters.json"))
             for entry in built.values.sorted(by: { $0.path < $1.path }) {
@@ -95,6 +95,9 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(help: "Replace hot pixels (from the master dark) and cold pixels and dead columns (from the master flat).")
     var cosmetic = false
 
+    @Flag(help: "Subtract the overscan (BIASSEC, median per line) and trim to TRIMSEC/DATASEC first; masters must be built with `masters --overscan`.")
+    var overscan = false
+
     @Option(help: "Output format: xisf or fits.")
     var format = "xisf"
 
@@ -115,6 +118,7 @@ struct CalibrateCommand: ParsableCommand {
         parameters.pedestal = pedestal
         parameters.optimizeDark = optimizeDark
         parameters.cosmeticCorrection = cosmetic
+        parameters.overscan = overscan
         parameters.outputExtension = format
         let progress = ProgressReporter("calibrating")
         do {

@@ -70,9 +70,13 @@ struct RunCommand: ParsableCommand {
                 if let skipped = stack.skipped { print("  \(stack.name): not integrated (\(skipped))"); continue }
                 print("  \(stack.autocropped ?? stack.master ?? "")  (\(stack.frames) frames, \(stack.rejectedFrames) rejected, \(stack.rejection ?? ""))")
             }
+            Self.printSkipped(summary)
             if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (see the log)") }
             if let report = summary.report { print("report: \(report)") }
             if let log = summary.log { print("log: \(log)") }
+        } catch PipelineError.brokenLinks(let tree) {
+            Terminal.error(PipelineError.brokenLinks(tree).errorDescription ?? "")
+            throw ExitCode.failure
         } catch PipelineError.interrupted(let stage) {
             Terminal.error("interrupted during \(stage): finished steps are cached; run the same command again to resume")
             throw ExitCode(130)
@@ -80,6 +84,21 @@ struct RunCommand: ParsableCommand {
             Terminal.error(Terminal.describe(error))
             throw ExitCode.failure
         }
+    }
+}
+
+extension RunCommand {
+    /// What the run left out and why, at the end of every run: unreadable or unknown files, lights without masters,
+    /// and frames the selection or registration rejected.
+    static func printSkipped(_ summary: RunSummary, limit: Int = 25) {
+        func list(_ title: String, _ items: [(String, String)]) {
+            guard !items.isEmpty else { return }
+            print("\(title) \(items.count) \(items.count == 1 ? "file" : "files"):")
+            for (path, reason) in items.prefix(limit) { print("  \(path): \(reason)") }
+            if items.count > limit { print("  … and \(items.count - limit) more (see the log)") }
+        }
+        list("skipped", summary.skipped.map { ($0.path, $0.reason) })
+        list("rejected", summary.frames.filter { !$0.accepted }.map { ($0.path, $0.rejection ?? "rejected") })
     }
 }
 

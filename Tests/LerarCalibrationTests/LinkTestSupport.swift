@@ -16,10 +16,10 @@ final class LinkSession: @unchecked Sendable {
         c.filters = filters
         c.panels = panels
         c.oneShotColor = osc
-        c.biasCount = 3
-        c.darkCount = 3
-        c.flatCount = 3
-        c.darkFlatCount = 3
+        c.biasCount = 5
+        c.darkCount = 5
+        c.flatCount = 5
+        c.darkFlatCount = 5
         c.format = format
         c.starDensity = 100
         _ = try SessionWriter(configuration: c).write(to: path)

@@ -19,8 +19,8 @@ import Testing
             // The dark-flat has the flat's exposure (L flats 1 s, R flats 2 s).
             #expect(plan.group(links.flatCalibration?.group)?.exposure == plan.group(links.flat.group)?.exposure)
         }
-        // Frames: 6 lights, 6 flats, 6 dark-flats (two exposures), 6 darks (two exposures), 3 bias; truth files skipped with a reason.
-        #expect(plan.frames.count == 27)
+        // Frames: 6 lights, 10 flats, 10 dark-flats (two exposures), 10 darks (two exposures), 5 bias; truth files skipped with a reason.
+        #expect(plan.frames.count == 41)
         #expect(plan.skipped.allSatisfy { $0.path.contains("/truth/") && $0.reason.contains("no IMAGETYP") })
         #expect(plan.notes.contains { $0.contains("EXPTIME-600s") && $0.contains("calibrates no light group") })
         #expect(plan.groups.contains { $0.id == "Dark_BIN-1_64x64_EXPTIME-300s_GAIN-100_OFFSET-50_TEMP--10C" })
@@ -111,7 +111,7 @@ import Testing
         let plan = try session.plan()
         #expect(plan.fullyLinked)
         #expect(plan.frames.allSatisfy { $0.typeSource == "folder/file name" })
-        #expect(plan.frames.filter { $0.type == .darkFlat }.count == 3)
+        #expect(plan.frames.filter { $0.type == .darkFlat }.count == 5)
         #expect(plan.frames.filter { $0.type == .light }.count == 3)
     }
 

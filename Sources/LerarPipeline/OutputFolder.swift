@@ -1,0 +1,100 @@
+import Foundation
+import LerarCalibration
+import LerarCore
+import LerarIO
+
+/// The output folder of a run: locked against a second run (an exclusive `flock` on `.lerar.lock`, released by the
+/// kernel however the holder ends, so a killed run never leaves a stale lock), marked as an output so scans skip it,
+/// and cleared of temporary files a killed run left behind.
+final class OutputFolder {
+    static let lockName = ".lerar.lock"
+    let path: String
+    private let descriptor: Int32
+
+    /// Creates (if needed) and locks `path`; throws `outputLocked` naming the holder when another run has it.
+    init(path: String, command: String) throws {
+        self.path = path
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError.cannotWrite(path: path, reason: Self.reason(error))
+        }
+        let lockPath = (path as NSString).appendingPathComponent(Self.lockName)
+        descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw PipelineError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            close(descriptor)
+            throw PipelineError.outputLocked(path: path, holder: holder.flatMap { $0.isEmpty ? nil : $0 } ?? "holder unknown")
+        }
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let holder = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName), started \(stamp): \(command)\n"
+        ftruncate(descriptor, 0)
+        _ = holder.withCString { write(descriptor, $0, strlen($0)) }
+        let marker = (path as NSString).appendingPathComponent(FrameCatalog.outputMarker)
+        if !FileManager.default.fileExists(atPath: marker) {
+            FileManager.default.createFile(atPath: marker, contents: Data("This folder holds the results of `lerar run`; scans skip it.\n".utf8))
+        }
+    }
+
+    deinit {
+        ftruncate(descriptor, 0)
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    /// Removes what a run killed mid-way (SIGKILL, a full disk) left: master-preparation folders and atomic-write
+    /// temporaries. Safe because the lock guarantees no other run is writing here. Returns what was removed.
+    func removeLeftovers() -> [String] {
+        var removed: [String] = []
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return removed }
+        var doomed: [String] = []
+        for case let relative as String in walker {
+            let name = (relative as NSString).lastPathComponent
+            let leftover = name.hasPrefix(MasterBuilder.temporaryPrefix) || name.hasPrefix(".calibrated-flats-")
+                || (name.hasPrefix(".") && name.hasSuffix(".tmp"))
+            if leftover {
+                doomed.append(relative)
+                walker.skipDescendants()
+            }
+        }
+        for relative in doomed {
+            let full = (path as NSString).appendingPathComponent(relative)
+            if (try? FileManager.default.removeItem(atPath: full)) != nil { removed.append(relative) }
+        }
+        return removed
+    }
+
+    /// The real path of `path` (links resolved), also when its last parts do not exist yet.
+    static func realPath(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var existing = url, missing: [String] = []
+        while !FileManager.default.fileExists(atPath: existing.path) && existing.path != "/" {
+            missing.insert(existing.lastPathComponent, at: 0)
+            existing.deleteLastPathComponent()
+        }
+        var resolved = existing.resolvingSymlinksInPath()
+        for part in missing { resolved.appendPathComponent(part) }
+        return resolved.standardizedFileURL.path
+    }
+
+    /// Whether `inner` is `outer` or inside it, links resolved.
+    static func contains(_ outer: String, _ inner: String) -> Bool {
+        let base = realPath(outer), candidate = realPath(inner)
+        return candidate == base || candidate.hasPrefix(base.hasSuffix("/") ? base : base + "/")
+    }
+
+    /// A plain reason for a file-system error ("permission denied", "no space left on device").
+    static func reason(_ error: Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        switch nsError.code {
+        case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+        case NSFileWriteOutOfSpaceError: return "no space left on device"
+        case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+        default: return nsError.localizedFailureReason ?? nsError.localizedDescription
+        }
+    }
+}
