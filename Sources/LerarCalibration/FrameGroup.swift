@@ -37,7 +37,7 @@ public struct FrameGroup: Sendable, Codable, Equatable, Identifiable {
         if let gain { parts.append("gain \(LinkFormatting.number(gain))") }
         if let offset { parts.append("offset \(LinkFormatting.number(offset))") }
         if let temperature { parts.append(String(format: "%.1f °C", temperature)) }
-        if let night { parts.append("night \(night)") }
+        if let night { parts.append(night.contains("_") ? night : "night \(night)") }
         for (key, value) in groupingValues.sorted(by: { $0.key < $1.key }) { parts.append("\(key) \(value)") }
         if let calibration { parts.append("already calibrated (\(calibration.steps))") }
         parts.append(isMaster ? URL(fileURLWithPath: members.first ?? "").lastPathComponent : "\(members.count) frame\(members.count == 1 ? "" : "s")")
@@ -121,7 +121,7 @@ public enum FrameGrouper {
             if let offset = g.offset { parts.append("OFFSET-\(LinkFormatting.number(offset))") }
             if let t = g.temperature { parts.append("TEMP-\(LinkFormatting.number((t).rounded()))C") }
             if g.bayerPattern != nil { parts.append("CFA") }
-            if let night = g.night { parts.append("NIGHT-\(LinkFormatting.safe(night))") }
+            if let night = g.night { parts.append(night.contains("_") ? LinkFormatting.safe(night) : "NIGHT-\(LinkFormatting.safe(night))") }
             if g.calibration != nil { parts.append("CALIBRATED") }
             for (key, value) in g.groupingValues.sorted(by: { $0.key < $1.key }) { parts.append("\(key)-\(LinkFormatting.safe(value))") }
             if g.isMaster { parts.insert("master", at: 0) }

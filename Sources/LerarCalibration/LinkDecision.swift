@@ -46,7 +46,8 @@ public struct LightGroupLinks: Sendable, Codable, Equatable {
 
     /// All links valid (possibly with warnings).
     public var fullyLinked: Bool {
-        [bias, dark, flat].allSatisfy { $0.status != .missing } && (flatCalibration?.status ?? .missing) != .missing
+        [bias, dark, flat].allSatisfy { $0.status != .missing }
+            && (flat.status == .notNeeded || (flatCalibration?.status ?? .missing) != .missing)
     }
 
     /// Decisions in display order.

@@ -46,7 +46,7 @@ public struct MasterBuilder: Sendable {
         if group.type == .flat { p.append("FILTER-\(LinkFormatting.safe(group.filter ?? "NoFilter"))") }
         if detail >= 2, let t = group.temperature { p.append("TEMP-\(LinkFormatting.number(t.rounded()))C") }
         for (key, value) in group.groupingValues.sorted(by: { $0.key < $1.key }) { p.append("\(key)-\(LinkFormatting.safe(value))") }
-        if detail >= 1, let night = group.night { p.append("NIGHT-\(LinkFormatting.safe(night))") }
+        if detail >= 1, let night = group.night { p.append(night.contains("_") ? LinkFormatting.safe(night) : "NIGHT-\(LinkFormatting.safe(night))") }
         return p
     }
 

@@ -21,4 +21,11 @@ public struct ImageFileHeader: Sendable, Equatable {
     public var warnings: [String]
 
     public var channelCount: Int { colorSpace.channelCount }
+
+    public init(path: String, format: ImageFileFormat, width: Int, height: Int, colorSpace: ColorSpace, sampleFormat: SampleFormat,
+                compression: String?, pixelStorage: String, checksum: String?, metadata: ImageMetadata, warnings: [String]) {
+        (self.path, self.format, self.width, self.height, self.colorSpace) = (path, format, width, height, colorSpace)
+        (self.sampleFormat, self.compression, self.pixelStorage, self.checksum) = (sampleFormat, compression, pixelStorage, checksum)
+        (self.metadata, self.warnings) = (metadata, warnings)
+    }
 }

@@ -10,6 +10,10 @@ public struct FrameRenderer: Sendable {
     public let catalogue: StarCatalogue
     public let plan: SessionPlan
     let transmissions: [String: [Float]]
+    /// Transmission maps of the nights after the first (their dust moved), by night then filter.
+    let laterNights: [Int: [String: [Float]]]
+    /// Optics of each night after the first.
+    public let laterOptics: [Int: OpticsModel]
 
     public init(plan: SessionPlan) {
         let c = plan.configuration
@@ -21,6 +25,19 @@ public struct FrameRenderer: Sendable {
         var maps: [String: [Float]] = [:]
         for filter in c.effectiveFilters { maps[filter] = optics.transmission(filter: filter) }
         transmissions = maps
+        var later: [Int: [String: [Float]]] = [:], models: [Int: OpticsModel] = [:]
+        for night in stride(from: 2, through: max(1, c.nights), by: 1) {
+            let model = OpticsModel(configuration: c, night: night)
+            models[night] = model
+            later[night] = Dictionary(uniqueKeysWithValues: c.effectiveFilters.map { ($0, model.transmission(filter: $0)) })
+        }
+        laterNights = later
+        laterOptics = models
+    }
+
+    /// The transmission a frame of `filter` taken on `night` sees.
+    public func transmission(filter: String, night: Int) -> [Float]? {
+        night > 1 ? laterNights[night]?[filter] : transmissions[filter]
     }
 
     /// Bayer channel (0 R, 1 G, 2 B) of a pixel in an RGGB mosaic.
@@ -40,7 +57,7 @@ public struct FrameRenderer: Sendable {
         let c = configuration
         let width = c.width, height = c.height, count = width * height
         var random = SeededRandom(seed: c.seed, stream: frame.stream)
-        let transmission = transmissions[frame.filter] ?? [Float](repeating: 1, count: count)
+        let transmission = self.transmission(filter: frame.filter, night: frame.night) ?? [Float](repeating: 1, count: count)
         var photo = [Float](repeating: 0, count: count)
         switch frame.kind {
         case .light: renderLightSignal(frame, into: &photo, random: &random)

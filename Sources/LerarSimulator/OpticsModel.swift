@@ -16,9 +16,10 @@ public struct OpticsModel: Sendable {
     public let donuts: [DustDonut]
     let configuration: SessionConfiguration
 
-    public init(configuration c: SessionConfiguration) {
+    /// The optics of `night` (1-based): the same vignetting, but dust of its own on later nights.
+    public init(configuration c: SessionConfiguration, night: Int = 1) {
         configuration = c
-        var random = SeededRandom(seed: c.seed, stream: 2)
+        var random = SeededRandom(seed: c.seed, stream: 2 + 1000 * UInt64(max(0, night - 1)))
         var donuts: [DustDonut] = []
         guard c.dust else { self.donuts = []; return }
         let scale = Double(c.width) / 1024

@@ -15,6 +15,10 @@ public struct SessionConfiguration: Sendable, Codable, Equatable {
     public var oneShotColor = false
     /// Mosaic panels (1 = no mosaic).
     public var panels = 1
+    /// Observing nights. With more than one, each night's lights and flats go under `NIGHT_n/`, each night has its
+    /// own dust (the camera was taken down in between), and darks, dark-flats and bias are one shared library at
+    /// the top. `lightsPerFilter` counts per night.
+    public var nights = 1
     public var seed: UInt64 = 1
     /// Output format: "fits" or "xisf".
     public var format = "fits"

@@ -25,6 +25,8 @@ public struct PlannedFrame: Sendable {
     public var exposure: Double
     /// Mosaic panel (1-based) for lights.
     public var panel: Int
+    /// Observing night (1-based) of lights and flats; 1 for the shared calibration library.
+    public var night: Int = 1
     /// Path relative to the session folder.
     public var relativePath: String
     public var dateObs: String
@@ -59,7 +61,7 @@ public struct SessionPlan: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
         var stream: UInt64 = 1000
-        func add(_ kind: FrameKind, filter: String, exposure: Double, count: Int, panel: Int = 1, folder: String) {
+        func add(_ kind: FrameKind, filter: String, exposure: Double, count: Int, panel: Int = 1, night: Int = 1, folder: String) {
             for index in 0..<count {
                 stream += 1
                 let temperature = ((c.setTemperature + 0.1 * random.gaussian()) * 10).rounded() / 10
@@ -67,22 +69,29 @@ public struct SessionPlan: Sendable {
                 let name = String(format: "%@%@_%.2fs_%.1fC_%04d.%@", kind == .light ? c.target + "_" : "", typeName, exposure, c.setTemperature, index + 1, c.format)
                 var conditions: SubConditions?
                 if kind == .light { conditions = SubConditions.make(index: index, count: count, panel: panel, stream: stream, configuration: c) }
-                frames.append(PlannedFrame(kind: kind, filter: filter, exposure: exposure, panel: panel, relativePath: folder + "/" + name,
+                frames.append(PlannedFrame(kind: kind, filter: filter, exposure: exposure, panel: panel, night: night, relativePath: folder + "/" + name,
                                            dateObs: String(formatter.string(from: clock).dropLast()), sensorTemperature: temperature,
                                            conditions: conditions, stream: stream))
                 clock.addTimeInterval(exposure + 3)
             }
         }
         let filters = c.effectiveFilters
-        for panel in 1...c.panels {
-            let panelFolder = c.panels > 1 ? "/\(c.target)_Panel_\(panel)" : ""
-            for filter in filters {
-                add(.light, filter: filter, exposure: c.exposure, count: c.lightsPerFilter, panel: panel,
-                    folder: "lights" + panelFolder + (filter.isEmpty ? "" : "/" + filter))
+        let start = clock
+        for night in 1...max(1, c.nights) {
+            // Each night starts at 20:00 UTC of its own date; its flats follow its lights (dawn flats).
+            clock = start.addingTimeInterval(Double(night - 1) * 86400)
+            let nightFolder = c.nights > 1 ? "NIGHT_\(night)/" : ""
+            for panel in 1...c.panels {
+                let panelFolder = c.panels > 1 ? "/\(c.target)_Panel_\(panel)" : ""
+                for filter in filters {
+                    add(.light, filter: filter, exposure: c.exposure, count: c.lightsPerFilter, panel: panel, night: night,
+                        folder: nightFolder + "lights" + panelFolder + (filter.isEmpty ? "" : "/" + filter))
+                }
             }
-        }
-        for filter in filters {
-            add(.flat, filter: filter, exposure: Self.flatExposure(filter: filter), count: c.flatCount, folder: "flats" + (filter.isEmpty ? "" : "/" + filter))
+            for filter in filters {
+                add(.flat, filter: filter, exposure: Self.flatExposure(filter: filter), count: c.flatCount, night: night,
+                    folder: nightFolder + "flats" + (filter.isEmpty ? "" : "/" + filter))
+            }
         }
         for exposure in Set(filters.map(Self.flatExposure)).sorted() {
             add(.darkFlat, filter: "", exposure: exposure, count: c.darkFlatCount, folder: "darkflats")

@@ -5,6 +5,8 @@ import LerarCore
 public struct SessionTruth: Codable, Sendable {
     public struct Light: Codable, Sendable {
         public var file: String, filter: String, panel: Int, exposure: Double
+        /// Observing night (1-based); absent in single-night truth written before nights existed.
+        public var night: Int?
         /// Maps this light's px to its panel's reference px, and back.
         public var lightToReference: AffineTransform2D, referenceToLight: AffineTransform2D
         public var conditions: SubConditions
@@ -26,7 +28,10 @@ public struct SessionTruth: Codable, Sendable {
         public var ampGlowCorner: [Int]
         public var ampGlowRate: Double, ampGlowRadiusPixels: Double
         public var columnOffsetsADU: [Float]
+        /// Dust of the first night (of the only night for single-night sessions).
         public var dustDonuts: [OpticsModel.DustDonut]
+        /// Dust of each later night, by night number ("2", "3", …).
+        public var laterNightDustDonuts: [String: [OpticsModel.DustDonut]]?
     }
 
     public var schema = "lerar.simulation.truth", schemaVersion = 1

@@ -31,21 +31,26 @@ struct TruthWriter {
                 skies[(filter.isEmpty ? "RGB" : filter) + (c.panels > 1 ? "_panel\(panel)" : "")] = name
             }
         }
-        for filter in c.effectiveFilters {
-            let name = "transmission_\(filter.isEmpty ? "OSC" : filter).fits"
-            let map = renderer.transmissions[filter] ?? []
-            try write(Image(width: c.width, height: c.height, samples: map), name)
-            transmissions[filter.isEmpty ? "OSC" : filter] = name
+        for night in 1...max(1, c.nights) {
+            for filter in c.effectiveFilters {
+                let key = (filter.isEmpty ? "OSC" : filter) + (night > 1 ? "_night\(night)" : "")
+                let name = "transmission_\(key).fits"
+                let map = renderer.transmission(filter: filter, night: night) ?? []
+                try write(Image(width: c.width, height: c.height, samples: map), name)
+                transmissions[key] = name
+            }
         }
         let lights = plan.frames.compactMap { frame -> SessionTruth.Light? in
             guard let conditions = frame.conditions, let inverse = conditions.referenceToLight.inverted else { return nil }
             return SessionTruth.Light(file: frame.relativePath, filter: frame.filter, panel: frame.panel, exposure: frame.exposure,
-                              lightToReference: inverse, referenceToLight: conditions.referenceToLight, conditions: conditions)
+                              night: frame.night, lightToReference: inverse, referenceToLight: conditions.referenceToLight, conditions: conditions)
         }
         let sensor = renderer.sensor
         let defects = SessionTruth.Defects(hotPixels: sensor.hotPixels, deadColumn: sensor.deadColumn, coldPixels: sensor.coldPixels,
                               ampGlowCorner: [c.width - 1, 0], ampGlowRate: c.ampGlow, ampGlowRadiusPixels: c.ampGlowRadius * Double(c.width),
-                              columnOffsetsADU: sensor.columnOffsets, dustDonuts: renderer.optics.donuts)
+                              columnOffsetsADU: sensor.columnOffsets, dustDonuts: renderer.optics.donuts,
+                              laterNightDustDonuts: renderer.laterOptics.isEmpty ? nil
+                                  : Dictionary(uniqueKeysWithValues: renderer.laterOptics.map { ("\($0.key)", $0.value.donuts) }))
         let session = SessionTruth(configuration: c, biasADU: c.biasADU, panels: panels, lights: lights,
                                    transmission: transmissions, sky: skies)
         let encoder = JSONEncoder()

@@ -36,6 +36,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Number of mosaic panels.")
     var mosaic = 1
 
+    @Option(help: "Observing nights, each with its own lights, flats and dust under NIGHT_n/ (darks, dark-flats and bias shared); --lights counts per night.")
+    var nights = 1
+
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
 
@@ -58,6 +61,7 @@ struct SimulateCommand: ParsableCommand {
         guard size.count == 2, size.allSatisfy({ $0 >= 64 && $0 <= 16384 }) else { throw ValidationError("--size takes two values, 64 to 16384 px") }
         guard lights >= 1 else { throw ValidationError("--lights must be at least 1") }
         guard (1...4).contains(mosaic) else { throw ValidationError("--mosaic takes 1 to 4 panels") }
+        guard (1...7).contains(nights) else { throw ValidationError("--nights takes 1 to 7 nights") }
         guard ["fits", "xisf"].contains(format) else { throw ValidationError("--format is fits or xisf") }
         guard exposure > 0 else { throw ValidationError("--exposure must be positive") }
     }
@@ -71,6 +75,7 @@ struct SimulateCommand: ParsableCommand {
         configuration.exposure = exposure
         configuration.oneShotColor = osc
         configuration.panels = mosaic
+        configuration.nights = nights
         configuration.seed = seed
         configuration.format = format
         configuration.cloudySub = cloudy

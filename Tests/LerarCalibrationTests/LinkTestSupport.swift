@@ -8,8 +8,9 @@ import LerarSimulator
 final class LinkSession: @unchecked Sendable {
     let path = NSTemporaryDirectory() + "lerar-link-" + UUID().uuidString
 
-    init(filters: [String] = ["L", "R"], panels: Int = 1, osc: Bool = false, format: String = "fits") throws {
+    init(filters: [String] = ["L", "R"], panels: Int = 1, nights: Int = 1, osc: Bool = false, format: String = "fits") throws {
         var c = SessionConfiguration()
+        c.nights = nights
         c.width = 64
         c.height = 64
         c.lightsPerFilter = 3
