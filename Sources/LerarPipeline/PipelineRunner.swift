@@ -212,7 +212,7 @@ public final class PipelineRunner: @unchecked Sendable {
         builder.overscan = configuration.calibration.overscan
         let groups = MasterBuilder.buildOrder(plan).filter { group in
             // Only what a processed light needs (its decisions include its flat's dark-flat).
-            plan.lights.contains { links in usable(links) && links.decisions.contains { $0.group == group.id && $0.status != .missing } }
+            plan.lights.contains { links in usable(links) && links.decisions.contains { $0.group == group.id && $0.status != .missing && $0.status != .notNeeded } }
         }
         observer.stageStarted("masters", total: groups.count)
         for (done, group) in groups.enumerated() {

@@ -12,7 +12,7 @@ struct PipelineSession {
     var truth: String { session + "/truth" }
 
     /// Simulates `filters` × `lights` subs of `size`² px (× `panels`) with the usual defects, few calibration frames.
-    init(name: String, size: Int = 256, filters: [String] = ["L"], lights: Int = 6, panels: Int = 1, seed: UInt64 = 7,
+    init(name: String, size: Int = 256, filters: [String] = ["L"], lights: Int = 6, panels: Int = 1, nights: Int = 1, seed: UInt64 = 7,
          cloudy: Bool = false, starless: Bool = false) throws {
         folder = NSTemporaryDirectory() + "lerar-pipeline-\(name)-\(UUID().uuidString)"
         var c = SessionConfiguration()
@@ -20,6 +20,7 @@ struct PipelineSession {
         c.filters = filters
         c.lightsPerFilter = lights
         c.panels = panels
+        c.nights = nights
         c.seed = seed
         c.biasCount = 5; c.darkCount = 5; c.flatCount = 5; c.darkFlatCount = 5; c.secondDarkExposure = 0
         c.cloudySub = cloudy
@@ -36,8 +37,21 @@ struct PipelineSession {
         return configuration
     }
 
-    func run(_ configuration: PipelineConfiguration = PipelineSession.configuration(), observer: any PipelineObserver = SilentObserver()) throws -> RunSummary {
-        try PipelineRunner(options: .init(roots: [session], output: output, configuration: configuration), observer: observer).run()
+    func run(_ configuration: PipelineConfiguration = PipelineSession.configuration(), observer: any PipelineObserver = SilentObserver(),
+             roots: [String]? = nil, output: String? = nil) throws -> RunSummary {
+        try PipelineRunner(options: .init(roots: roots ?? [session], output: output ?? self.output, configuration: configuration), observer: observer).run()
+    }
+
+    /// Removes calibration folders of the session (e.g. to leave lights only).
+    func remove(_ folders: [String]) throws {
+        for name in folders { try FileManager.default.removeItem(atPath: session + "/" + name) }
+    }
+
+    /// Every light file of the session.
+    var lights: [String] {
+        let walker = FileManager.default.enumerator(atPath: session)!
+        return walker.compactMap { $0 as? String }.filter { $0.contains("lights/") && ($0.hasSuffix(".fits") || $0.hasSuffix(".xisf")) }
+            .sorted().map { session + "/" + $0 }
     }
 
     /// `lerar verify` of a result against the session's truth.
