@@ -37,7 +37,10 @@ public struct FrameCatalog: Sendable, Codable {
                 let header = try ImageFile.readHeader(paths[index])
                 shared.value[index] = CatalogedFrame.make(header: header, rules: rules)
             } catch {
-                shared.value[index] = .failure(SkippedFile(path: paths[index], reason: (error as? LocalizedError)?.errorDescription ?? "\(error)"))
+                // The reason without the path it starts with: the skipped entry already names the file.
+                var reason = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+                if reason.hasPrefix(paths[index] + ": ") { reason.removeFirst(paths[index].count + 2) }
+                shared.value[index] = .failure(SkippedFile(path: paths[index], reason: reason))
             }
             progress?(counter.next(), paths.count)
         }

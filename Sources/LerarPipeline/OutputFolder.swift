@@ -14,11 +14,7 @@ final class OutputFolder {
     /// Creates (if needed) and locks `path`; throws `outputLocked` naming the holder when another run has it.
     init(path: String, command: String) throws {
         self.path = path
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw PipelineError.cannotWrite(path: path, reason: Self.reason(error))
-        }
+        try Self.create(path)
         let lockPath = (path as NSString).appendingPathComponent(Self.lockName)
         descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw PipelineError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
@@ -63,6 +59,25 @@ final class OutputFolder {
             if (try? FileManager.default.removeItem(atPath: full)) != nil { removed.append(relative) }
         }
         return removed
+    }
+
+    /// Creates `path` and its parents; a failure says why in plain words (a file where a folder should be, no permission).
+    static func create(_ path: String) throws {
+        var ancestor = URL(fileURLWithPath: path).standardizedFileURL
+        while !FileManager.default.fileExists(atPath: ancestor.path) && ancestor.path != "/" { ancestor.deleteLastPathComponent() }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PipelineError.cannotWrite(path: path, reason: "\(ancestor.path) is a file, not a folder (Not a directory)")
+        }
+        if ancestor.path != path && access(ancestor.path, W_OK) != 0 {
+            throw PipelineError.cannotWrite(path: path, reason: "\(ancestor.path) is not writable (\(String(cString: strerror(errno))))")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw PipelineError.cannotWrite(path: path, reason: reason(error))
+        }
+        if access(path, W_OK) != 0 { throw PipelineError.cannotWrite(path: path, reason: "not writable (\(String(cString: strerror(errno))))") }
     }
 
     /// The real path of `path` (links resolved), also when its last parts do not exist yet.

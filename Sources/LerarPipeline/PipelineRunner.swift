@@ -139,9 +139,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// `folder/stem.ext`, or `stem-2.ext`, `stem-3.ext`, … when taken: created exclusively, so two runs started in
     /// the same second never share a log.
     static func uniqueFile(in folder: String, stem: String, extension ext: String) throws -> String {
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw PipelineError.cannotWrite(path: folder, reason: OutputFolder.reason(error))
-        }
+        try OutputFolder.create(folder)
         for attempt in 1...1000 {
             let path = (folder as NSString).appendingPathComponent(stem + (attempt == 1 ? "" : "-\(attempt)") + "." + ext)
             let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -204,9 +202,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// it, for flats).
     func buildMasters() throws {
         // master/ holds the LN references and stacks too, also when every master was pre-built.
-        do { try FileManager.default.createDirectory(atPath: folder("master"), withIntermediateDirectories: true) } catch {
-            throw PipelineError.cannotWrite(path: folder("master"), reason: OutputFolder.reason(error))
-        }
+        try OutputFolder.create(folder("master"))
         var builder = MasterBuilder(plan: plan, outputFolder: folder("master"))
         builder.overwrite = true
         builder.overscan = configuration.calibration.overscan
