@@ -52,25 +52,33 @@ public struct CalibrationLinker: Sendable {
         return abs(a - b)
     }
 
-    /// A decision linking a group of fewer than `rules.minimumFrames` frames becomes a warning saying so.
+    /// A decision linking a group of fewer than `rules.minimumFrames` frames, or one with frames typed against their
+    /// IMAGETYP, becomes a warning saying so.
     func withFrameCount(_ decision: LinkDecision) -> LinkDecision {
         guard decision.status == .ok || decision.status == .warning, let id = decision.group,
-              let group = groups.first(where: { $0.id == id }), !group.isMaster, group.members.count < rules.minimumFrames else { return decision }
+              let group = groups.first(where: { $0.id == id }), !group.isMaster else { return decision }
         var warned = decision
+        if let conflicts = group.typeConflicts {
+            warned.status = .warning
+            warned.reason += " — \(conflicts) of its frames were typed by \(rules.typeFrom == .path ? "their path" : "IMAGETYP") against \(rules.typeFrom == .path ? "IMAGETYP" : "their path")"
+        }
+        guard group.members.count < rules.minimumFrames else { return warned }
         warned.status = .warning
         let noise = (sqrt(1 + 1 / Double(group.members.count)) - 1) * 100
         warned.reason += " — only \(group.members.count) frame\(group.members.count == 1 ? "" : "s") (fewer than \(rules.minimumFrames)): outliers cannot be rejected and the master adds about \(Int(noise.rounded())) % to each calibrated frame's noise"
         return warned
     }
 
-    /// Among groups that all fit `target`, the best: more shared grouping keywords, then (for flats) the same night,
-    /// then the nearest temperature, then the nearest in time; with a note on why when there was a choice.
+    /// Among groups that all fit `target`, the best: more shared grouping keywords, then for flats (`byNight`) the same
+    /// night and the nearest in time, for darks and bias the nearest temperature and then time; with a note on why
+    /// when there was a choice.
     func best(_ fitting: [FrameGroup], for target: FrameGroup, byNight: Bool = false) -> (FrameGroup, String?)? {
         func key(_ group: FrameGroup) -> (Int, Int, Double, Double) {
             let sameNight = byNight && group.night != nil && group.night == target.night ? 0 : 1
             let temperature = Self.distance(group.temperature, target.temperature) ?? .infinity
             let time = Self.distance(group.time, target.time) ?? .infinity
-            return (-shared(group, target), sameNight, temperature, time)
+            // A flat's temperature hardly matters; its time tells whether the optics were the same.
+            return byNight ? (-shared(group, target), sameNight, time, temperature) : (-shared(group, target), sameNight, temperature, time)
         }
         let ranked = fitting.sorted { a, b in
             let (ka, kb) = (key(a), key(b))
@@ -81,7 +89,7 @@ public struct CalibrationLinker: Sendable {
         let others = ranked.dropFirst().map { $0.summary }.joined(separator: "; ")
         var why: [String] = []
         if byNight, chosen.night != nil, chosen.night == target.night { why.append("same night") }
-        if let a = chosen.temperature, let b = target.temperature, ranked.dropFirst().contains(where: { $0.temperature != nil && abs($0.temperature! - b) > abs(a - b) }) {
+        if !byNight, let a = chosen.temperature, let b = target.temperature, ranked.dropFirst().contains(where: { $0.temperature != nil && abs($0.temperature! - b) > abs(a - b) }) {
             why.append(String(format: "nearest in temperature (%.1f °C, %@ %.1f °C)", a, target.type.label, b))
         }
         if why.isEmpty, let a = chosen.time, let b = target.time { why.append(String(format: "nearest in time (%.1f h apart)", abs(a - b) / 3600)) }

@@ -80,8 +80,9 @@ enum FITSStructureCheck {
             position += 2880
             let bytes = [UInt8](block)
             for card in stride(from: 0, to: 2880, by: 80) {
-                var end = card + 8
-                while end > card && bytes[end - 1] == 0x20 { end -= 1 }
+                // The name as cfitsio takes it: up to the first blank ("ZIMAGE (=" is ZIMAGE to cfitsio).
+                var end = card
+                while end < card + 8 && bytes[end] != 0x20 { end += 1 }
                 let name = bytes[card..<end]
                 if name.elementsEqual("END".utf8) { return (header, position) }
                 // Only the structural keywords matter here (axes, sizes, table columns, compression parameters).

@@ -39,26 +39,34 @@ final class OutputFolder {
         close(descriptor)
     }
 
-    /// Removes what a run killed mid-way (SIGKILL, a full disk) left: master-preparation folders and atomic-write
-    /// temporaries. Safe because the lock guarantees no other run is writing here. Returns what was removed.
+    /// Folders of the output a run writes into, the only ones searched for leftovers.
+    static let ownFolders = ["master", "calibrated", "registered", "normalized", "report", "logs", "cache"]
+
+    /// Removes what a run killed mid-way (SIGKILL, a full disk) left in the run's own folders: master-preparation
+    /// folders and atomic-write temporaries (`.<name>.<pid>-<number>.tmp`). Safe because the lock guarantees no
+    /// other run is writing here. Returns what was removed, relative to the output folder.
     func removeLeftovers() -> [String] {
-        var removed: [String] = []
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return removed }
         var doomed: [String] = []
-        for case let relative as String in walker {
-            let name = (relative as NSString).lastPathComponent
-            let leftover = name.hasPrefix(MasterBuilder.temporaryPrefix) || name.hasPrefix(".calibrated-flats-")
-                || (name.hasPrefix(".") && name.hasSuffix(".tmp"))
-            if leftover {
-                doomed.append(relative)
-                walker.skipDescendants()
+        for own in Self.ownFolders {
+            guard let walker = FileManager.default.enumerator(atPath: (path as NSString).appendingPathComponent(own)) else { continue }
+            for case let relative as String in walker {
+                let name = (relative as NSString).lastPathComponent
+                if name.hasPrefix(MasterBuilder.temporaryPrefix) || name.hasPrefix(".calibrated-flats-") || Self.isAtomicTemporary(name) {
+                    doomed.append(own + "/" + relative)
+                    walker.skipDescendants()
+                }
             }
         }
-        for relative in doomed {
-            let full = (path as NSString).appendingPathComponent(relative)
-            if (try? FileManager.default.removeItem(atPath: full)) != nil { removed.append(relative) }
-        }
-        return removed
+        return doomed.filter { (try? FileManager.default.removeItem(atPath: (path as NSString).appendingPathComponent($0))) != nil }
+    }
+
+    /// Whether `name` is an `AtomicFileWriter` temporary: `.<name>.<pid>-<number>.tmp`.
+    static func isAtomicTemporary(_ name: String) -> Bool {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+        let stem = name.dropLast(4)
+        guard let dot = stem.lastIndex(of: ".") else { return false }
+        let parts = stem[stem.index(after: dot)...].split(separator: "-")
+        return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
     }
 
     /// Creates `path` and its parents; a failure says why in plain words (a file where a folder should be, no permission).

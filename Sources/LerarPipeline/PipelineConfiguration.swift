@@ -167,6 +167,7 @@ public enum PipelineError: Error, LocalizedError {
     case outputInsideInput(String)
     case interrupted(String)
     case outputLocked(path: String, holder: String)
+    case inputInsideOutput(input: String, output: String)
     case cannotWrite(path: String, reason: String)
 
     public var errorDescription: String? {
@@ -176,6 +177,7 @@ public enum PipelineError: Error, LocalizedError {
         case let .noLights(detail): "no lights to process: " + detail
         case let .outputInsideInput(path): "the output folder \(path) is inside an input folder: its results would be catalogued as inputs next time"
         case let .interrupted(stage): "interrupted during \(stage); run the same command again to resume"
+        case let .inputInsideOutput(input, output): "the input \(input) is inside the output folder \(output): give the run a folder of its own"
         case let .outputLocked(path, holder): "the output folder \(path) is in use by another lerar run (\(holder)); wait for it to finish or choose another folder"
         case let .cannotWrite(path, reason): "cannot write to \(path): \(reason)"
         }

@@ -83,8 +83,10 @@ public final class PipelineRunner: @unchecked Sendable {
     public func run() throws -> RunSummary {
         let start = Date()
         try configuration.validate()
-        for root in options.roots where OutputFolder.contains(root, output) {
-            throw PipelineError.outputInsideInput(output)
+        for root in options.roots {
+            if OutputFolder.contains(root, output) { throw PipelineError.outputInsideInput(output) }
+            // The other way round, the run's folders would mix with the data, and scans would skip it (the marker).
+            if OutputFolder.contains(output, root) { throw PipelineError.inputInsideOutput(input: root, output: output) }
         }
         // One run per output folder: a second one would mix its frames into the first one's masters.
         let folderLock = try OutputFolder(path: output, command: "lerar run " + options.roots.joined(separator: " "))
@@ -206,10 +208,15 @@ public final class PipelineRunner: @unchecked Sendable {
         var builder = MasterBuilder(plan: plan, outputFolder: folder("master"))
         builder.overwrite = true
         builder.overscan = configuration.calibration.overscan
-        let groups = MasterBuilder.buildOrder(plan).filter { group in
-            // Only what a processed light needs (its decisions include its flat's dark-flat).
-            plan.lights.contains { links in usable(links) && links.decisions.contains { $0.group == group.id && $0.status != .missing && $0.status != .notNeeded } }
+        // Only what a processed light uses: its masters as the calibrator takes them (the bias only for a scaled or
+        // optimised dark, or without a dark), and its flat's dark-flat.
+        let calibration = configuration.calibrationParameters
+        var needed = Set<String>()
+        for links in plan.lights where usable(links) {
+            let used = SessionCalibrator.usedMasters(links, parameters: calibration) + (links.flatCalibration.map { [$0] } ?? [])
+            needed.formUnion(used.filter { $0.status != .missing }.compactMap(\.group))
         }
+        let groups = MasterBuilder.buildOrder(plan).filter { needed.contains($0.id) }
         observer.stageStarted("masters", total: groups.count)
         for (done, group) in groups.enumerated() {
             let parameters = group.type == .flat ? builder.flatParameters : builder.biasDarkParameters

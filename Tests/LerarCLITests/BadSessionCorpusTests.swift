@@ -35,6 +35,13 @@ import Testing
         return folder + "/" + sub + "/" + name
     }
 
+    /// A monolithic XISF file around a header, with no data.
+    static func xisf(_ xml: String) -> Data {
+        var bytes = Array("XISF0100".utf8)
+        withUnsafeBytes(of: UInt32(xml.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
+        return Data(bytes + [0, 0, 0, 0] + Array(xml.utf8))
+    }
+
     static func replaceCard(_ path: String, key: String, value: String) throws {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let name = Array(key.padding(toLength: 8, withPad: " ", startingAt: 0).utf8)
@@ -66,6 +73,8 @@ import Testing
         }, arguments: ["link", "session"], status: 2, mentions: ["no dark fits this light", "gain 139, light is gain 100"]),
         Case(name: "output inside the session", prepare: { _ in }, arguments: ["run", "session", "-o", "session/out"], status: 1,
              mentions: ["session/out is inside an input folder"]),
+        Case(name: "the session inside the output folder", prepare: { _ in }, arguments: ["run", "session", "-o", "."], status: 1,
+             mentions: ["session is inside the output folder"]),
         Case(name: "output reached through a link into the session", prepare: { folder in
             try FileManager.default.createSymbolicLink(atPath: folder + "/results", withDestinationPath: folder + "/session/lights")
         }, arguments: ["run", "session", "-o", "results/run"], status: 1, mentions: ["is inside an input folder"]),
@@ -83,16 +92,11 @@ import Testing
         }, arguments: ["info", "bad.fz"], status: 1, mentions: ["bad.fz: invalid file", "ZTILE1"]),
         Case(name: "XISF nested 50,000 deep", prepare: { folder in
             let nested = String(repeating: "<a>", count: 50_000) + String(repeating: "</a>", count: 50_000)
-            let xml = "<?xml version=\"1.0\"?><xisf version=\"1.0\">\(nested)</xisf>"
-            var bytes = Array("XISF0100".utf8)
-            withUnsafeBytes(of: UInt32(xml.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
-            FileManager.default.createFile(atPath: folder + "/deep.xisf", contents: Data(bytes + [0, 0, 0, 0] + Array(xml.utf8)))
+            FileManager.default.createFile(atPath: folder + "/deep.xisf", contents: xisf("<?xml version=\"1.0\"?><xisf version=\"1.0\">\(nested)</xisf>"))
         }, arguments: ["info", "deep.xisf"], status: 1, mentions: ["deep.xisf: invalid file", "nest deeper than 256"]),
         Case(name: "XISF with an external entity", prepare: { folder in
             let xml = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xisf version=\"1.0\">&e;</xisf>"
-            var bytes = Array("XISF0100".utf8)
-            withUnsafeBytes(of: UInt32(xml.utf8.count).littleEndian) { bytes.append(contentsOf: $0) }
-            FileManager.default.createFile(atPath: folder + "/xxe.xisf", contents: Data(bytes + [0, 0, 0, 0] + Array(xml.utf8)))
+            FileManager.default.createFile(atPath: folder + "/xxe.xisf", contents: xisf(xml))
         }, arguments: ["info", "xxe.xisf"], status: 1, mentions: ["xxe.xisf: invalid file", "DOCTYPE"]),
         Case(name: "header lying about its size", prepare: { folder in
             let light = firstFile(folder, under: "session/lights/L")
