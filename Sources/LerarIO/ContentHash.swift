@@ -103,10 +103,13 @@ public struct ContentHash {
         guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
         defer { try? handle.close() }
         var hasher = ContentHash()
-        while true {
-            guard let piece = try? handle.read(upToCount: 1 << 22) else { return nil }
-            if piece.isEmpty { break }
-            piece.withUnsafeBytes { hasher.update($0) }
+        do {
+            // read(upToCount:) answers nil (or empty data) at the end of the file.
+            while let piece = try handle.read(upToCount: 1 << 22), !piece.isEmpty {
+                piece.withUnsafeBytes { hasher.update($0) }
+            }
+        } catch {
+            return nil
         }
         return String(format: "%016llx", hasher.finish())
     }

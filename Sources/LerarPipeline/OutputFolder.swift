@@ -29,7 +29,7 @@ final class OutputFolder {
         _ = holder.withCString { write(descriptor, $0, strlen($0)) }
         let marker = (path as NSString).appendingPathComponent(FrameCatalog.outputMarker)
         if !FileManager.default.fileExists(atPath: marker) {
-            FileManager.default.createFile(atPath: marker, contents: Data("This folder holds the results of `lerar run`; scans skip it.\n".utf8))
+            _ = FileManager.default.createFile(atPath: marker, contents: Data("This folder holds the results of `lerar run`; scans skip it.\n".utf8))
         }
     }
 

@@ -56,8 +56,8 @@ public final class StepCache: @unchecked Sendable {
 
     /// Whether a recorded output is still as written: same size and time, and the same contents.
     func unchanged(_ recorded: FileStamp) -> Bool {
-        guard var current = Self.stamp(recorded.path), current.size == recorded.size, current.modified == recorded.modified else { return false }
-        guard let hash = recorded.hash else { return true }
+        guard var current = Self.stamp(recorded.path), current.size == recorded.size, current.modified == recorded.modified,
+              let hash = recorded.hash else { return false } // a record without a hash is not trusted
         let identity = "\(recorded.path)|\(recorded.size)|\(recorded.modified)|\(hash)"
         if lock.withLock({ verified.contains(identity) }) { return true }
         current.hash = ContentHash.ofFile(recorded.path)
@@ -81,16 +81,19 @@ public final class StepCache: @unchecked Sendable {
         // A NaN in a result must never stop a run at the journal.
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let text = try payload.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        let stamps = outputs.compactMap { path -> FileStamp? in
+        let stamps = try outputs.compactMap { path -> FileStamp? in
             guard var stamp = Self.stamp(path) else { return nil }
-            stamp.hash = ContentHash.ofFile(path)
+            guard let hash = ContentHash.ofFile(path) else {
+                throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot read back \(path) to record its content hash"])
+            }
+            stamp.hash = hash
             return stamp
         }
         let record = Record(key: key, step: step, outputs: stamps, payload: text)
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {
-            if !FileManager.default.fileExists(atPath: journal) { FileManager.default.createFile(atPath: journal, contents: nil) }
+            if !FileManager.default.fileExists(atPath: journal) { _ = FileManager.default.createFile(atPath: journal, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: journal) else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: journal]) }
             defer { try? handle.close() }
             try handle.seekToEnd()

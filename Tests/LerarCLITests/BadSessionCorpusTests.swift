@@ -83,7 +83,7 @@ import Testing
         }, arguments: ["run", "session", "-o", "out"], prefix: "flock out/.lerar.lock sleep 5 >/dev/null 2>&1 & sleep 0.5;", status: 1,
              mentions: ["out is in use by another lerar run"]),
         Case(name: "output under a file", prepare: { folder in
-            FileManager.default.createFile(atPath: folder + "/notafolder", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: folder + "/notafolder", contents: Data("x".utf8))
         }, arguments: ["run", "session", "-o", "notafolder/out"], status: 1, mentions: ["notafolder/out", "Not a directory"]),
         Case(name: "tile size 0 in a .fz", prepare: { folder in
             _ = try ImageFile.write(try ImageFile.read(firstFile(folder, under: "session/lights/L")), to: folder + "/bad.fz",
@@ -92,11 +92,11 @@ import Testing
         }, arguments: ["info", "bad.fz"], status: 1, mentions: ["bad.fz: invalid file", "ZTILE1"]),
         Case(name: "XISF nested 50,000 deep", prepare: { folder in
             let nested = String(repeating: "<a>", count: 50_000) + String(repeating: "</a>", count: 50_000)
-            FileManager.default.createFile(atPath: folder + "/deep.xisf", contents: xisf("<?xml version=\"1.0\"?><xisf version=\"1.0\">\(nested)</xisf>"))
+            _ = FileManager.default.createFile(atPath: folder + "/deep.xisf", contents: xisf("<?xml version=\"1.0\"?><xisf version=\"1.0\">\(nested)</xisf>"))
         }, arguments: ["info", "deep.xisf"], status: 1, mentions: ["deep.xisf: invalid file", "nest deeper than 256"]),
         Case(name: "XISF with an external entity", prepare: { folder in
             let xml = "<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><xisf version=\"1.0\">&e;</xisf>"
-            FileManager.default.createFile(atPath: folder + "/xxe.xisf", contents: xisf(xml))
+            _ = FileManager.default.createFile(atPath: folder + "/xxe.xisf", contents: xisf(xml))
         }, arguments: ["info", "xxe.xisf"], status: 1, mentions: ["xxe.xisf: invalid file", "DOCTYPE"]),
         Case(name: "header lying about its size", prepare: { folder in
             let light = firstFile(folder, under: "session/lights/L")
@@ -110,7 +110,7 @@ import Testing
             header += String(repeating: " ", count: 2880 - header.count)
             var bytes = Array(header.utf8) + [0, 0, 0, 7] + [0x3B, 0x9A, 0xCA, 0x01]
             bytes += [UInt8](repeating: 0, count: 2880 - 8)
-            FileManager.default.createFile(atPath: folder + "/wide.fits", contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: folder + "/wide.fits", contents: Data(bytes))
         }, arguments: ["convert", "wide.fits", "copy.fits"], status: 1, mentions: ["wide.fits", "cannot be held exactly", "nothing was written"]),
         Case(name: "a typo in the configuration", prepare: { folder in
             try "integration:\n  rejecton: sigma\n".write(toFile: folder + "/run.yaml", atomically: true, encoding: .utf8)
@@ -119,7 +119,7 @@ import Testing
             try FileManager.default.createSymbolicLink(atPath: folder + "/session/lights/again", withDestinationPath: folder + "/session")
         }, arguments: ["link", "session"], status: 0, mentions: ["lights/again: a link to a folder already scanned"]),
         Case(name: "an empty file among the darks", prepare: { folder in
-            FileManager.default.createFile(atPath: folder + "/session/darks/empty.fits", contents: Data())
+            _ = FileManager.default.createFile(atPath: folder + "/session/darks/empty.fits", contents: Data())
         }, arguments: ["link", "session"], status: 0, mentions: ["darks/empty.fits: file is truncated"]),
     ]
 

@@ -169,7 +169,7 @@ import Testing
 
     @Test func unreadableAndUnknownFilesAreListedWithTheirReason() throws {
         let session = try LinkSession(filters: ["L"])
-        FileManager.default.createFile(atPath: session.path + "/lights/L/broken.fits", contents: Data(repeating: 7, count: 100))
+        _ = FileManager.default.createFile(atPath: session.path + "/lights/L/broken.fits", contents: Data(repeating: 7, count: 100))
         try ImageFile.write(Image(width: 8, height: 8), to: session.path + "/notes.xisf")
         let plan = try session.plan()
         #expect(plan.skipped.contains { $0.path.hasSuffix("broken.fits") && $0.reason.contains("truncated") })

@@ -28,4 +28,26 @@ import Testing
         #expect(DigestAlgorithm(xisfName: "sha3-512") == .sha3_512)
         #expect(DigestAlgorithm(xisfName: "md5") == nil)
     }
+
+    /// XXH64 against the reference implementation's values (python-xxhash), whole and streamed, and over files.
+    @Test func contentHashMatchesXXH64() throws {
+        func hex(_ bytes: [UInt8], seed: UInt64 = 0) -> String { bytes.withUnsafeBytes { ContentHash.hex($0, seed: seed) } }
+        #expect(hex([]) == "ef46db3751d8e999")
+        #expect(hex(Array("abc".utf8)) == "44bc2cf5ad770999")
+        #expect(hex(Array("Lerar".utf8), seed: 7) == "313766e91fc3937f")
+        let long = (0..<5).flatMap { _ in (0..<256).map { UInt8($0) } }
+        #expect(hex(long) == "afc184ad7938a354")
+        var streamed = ContentHash()
+        for piece in stride(from: 0, to: long.count, by: 37) {
+            long[piece..<min(long.count, piece + 37)].withUnsafeBytes { streamed.update($0) }
+        }
+        #expect(String(format: "%016llx", streamed.finish()) == "afc184ad7938a354")
+        let folder = TemporaryFolder()
+        for size in [0, 5, 4 << 20, (4 << 20) + 3] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            writeBytes(bytes, to: folder.file("f\(size)"))
+            #expect(ContentHash.ofFile(folder.file("f\(size)")) == hex(bytes), "file of \(size) bytes")
+        }
+        #expect(ContentHash.ofFile(folder.file("missing")) == nil)
+    }
 }

@@ -166,7 +166,7 @@ import Testing
                          session.output + "/calibrated/.frame_c.xisf.99-123.tmp"]
         for file in leftovers {
             try fm.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            fm.createFile(atPath: file, contents: Data("partial".utf8))
+            _ = fm.createFile(atPath: file, contents: Data("partial".utf8))
         }
         var configuration = PipelineSession.configuration(keepIntermediates: true)
         let first = try session.run(configuration)
@@ -178,13 +178,18 @@ import Testing
         // integration setting: the edited frame must be normalized again, not integrated as it is.
         let normalized = try fm.subpathsOfDirectory(atPath: session.output + "/normalized").filter { $0.hasSuffix(".xisf") }.sorted()
         let edited = session.output + "/normalized/" + normalized[0]
-        let attributes = try fm.attributesOfItem(atPath: edited)
+        var before = stat()
+        stat(edited, &before)
         let original = try Data(contentsOf: URL(fileURLWithPath: edited)), pixels = try ImageFile.read(edited).samples
         var bytes = [UInt8](original)
         for offset in stride(from: bytes.count - 4000, to: bytes.count - 3000, by: 4) { bytes[offset + 3] ^= 0x40 }
         try Data(bytes).write(to: URL(fileURLWithPath: edited))
-        try fm.setAttributes([.modificationDate: attributes[.modificationDate]!], ofItemAtPath: edited)
-        #expect((try fm.attributesOfItem(atPath: edited))[.size] as? Int == original.count)
+        // The modification time restored to the nanosecond: only the contents tell the file changed.
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, edited, &times, 0) == 0)
+        var after = stat()
+        stat(edited, &after)
+        #expect(after.st_size == before.st_size && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
         configuration.integration.rejection = .sigma
         let second = try session.run(configuration)
         #expect(second.stages.first { $0.stage == "normalize" }?.computed == 1, "\(second.stages)")
