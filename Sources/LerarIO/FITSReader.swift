@@ -2,11 +2,11 @@ import CFITSIO
 import Foundation
 import LerarCore
 
-/// Reads FITS images through cfitsio: 8/16/32-bit integers (BZERO/BSCALE, unsigned 16/32-bit), 32/64-bit floats,
-/// 2-D or 3-plane colour, from the primary HDU or the first image extension, tile-compressed (.fz) included.
-/// Integers are read on the 16-bit ADU scale (`IntegerScale.adu16`). The headers' structure is checked by
-/// `FITSStructureCheck` before cfitsio opens the file. Rows are kept in file order (row 0 = first stored row),
-/// as astropy's `data[y, x]`.
+/// Reads FITS images: 8/16/32-bit integers (BZERO/BSCALE, unsigned 16/32-bit), 32/64-bit floats, 2-D or 3-plane
+/// colour, from the primary HDU (through cfitsio) or the first image extension, tile-compressed (.fz) included
+/// (by Lerar: `FITSExtensionReader`). Integers are read on the 16-bit ADU scale (`IntegerScale.adu16`). Every header
+/// up to the image is checked by `FITSStructureCheck` before cfitsio opens the file. Rows are kept in file order
+/// (row 0 = first stored row), as astropy's `data[y, x]`.
 public enum FITSReader {
     public static func readHeader(_ path: String) throws -> ImageFileHeader {
         try open(path).header
@@ -14,19 +14,15 @@ public enum FITSReader {
 
     public static func read(_ path: String) throws -> Image {
         let opened = try open(path)
-        let header = opened.header, handle = opened.handle
+        let header = opened.header
         var image = Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata)
         let total = image.samples.count
         var status: Int32 = 0
         var inexact = 0
-        if header.compression != nil {
-            // Tile-compressed data is decoded by Lerar itself (see FITSTileDecoder), never by cfitsio.
-            try handle.close()
-            guard let layout = opened.layout, layout.compressed else {
-                throw ImageIOError.malformed(path: path, detail: "cfitsio and the header disagree on whether the image is tile-compressed")
-            }
+        guard let handle = opened.handle else {
+            // An extension image (compressed or not), read by Lerar.
             let divisor: Double = if case let .stored(format, _) = opened.storage { IntegerScale.adu16.divisor(format) } else { 1 }
-            inexact = try image.withMutableSamples { try FITSTileDecoder(path: path, layout: layout).decode(into: $0, divisor: divisor) }
+            inexact = try image.withMutableSamples { try FITSExtensionReader.read(path: path, layout: opened.layout, into: $0, divisor: divisor) }
             image.sourceSampleFormat = header.sampleFormat
             image.inexactSourceSamples = inexact
             return image
@@ -69,11 +65,28 @@ public enum FITSReader {
     }
 
     struct Opened {
-        var handle: FITSHandle
+        /// cfitsio's handle for a primary-HDU image; nil for an extension image, which Lerar reads itself.
+        var handle: FITSHandle?
         var header: ImageFileHeader
         var storage: Storage
         /// Where the image is, as `FITSStructureCheck` found it.
-        var layout: FITSStructureCheck.Layout?
+        var layout: FITSStructureCheck.Layout
+    }
+
+    /// Sample format and how to read it, from BITPIX, BZERO and BSCALE.
+    static func storage(bitpix: Int32, bzero: Double, bscale: Double, path: String) throws -> (SampleFormat, Storage) {
+        switch (bitpix, bzero, bscale) {
+        case (8, 0, 1): (.uint8, .stored(.uint8, TBYTE))
+        case (16, 32768, 1): (.uint16, .stored(.uint16, TUSHORT))
+        case (16, 0, 1): (.int16, .stored(.int16, TSHORT))
+        case (32, 2_147_483_648, 1): (.uint32, .stored(.uint32, TUINT))
+        case (32, 0, 1): (.int32, .stored(.int32, TINT))
+        case (-64, 0, 1): (.float64, .stored(.float64, TDOUBLE))
+        case (-64, _, _): (.float64, .physical)
+        case (-32, _, _): (.float32, .physical)
+        case (8, _, _), (16, _, _), (32, _, _): (.float32, .physical)
+        default: throw ImageIOError.unsupported(path: path, detail: "BITPIX = \(bitpix)")
+        }
     }
 
     static func open(_ path: String) throws -> Opened {
@@ -82,20 +95,21 @@ public enum FITSReader {
         if let start = FileHandle(forReadingAtPath: path).flatMap({ try? $0.read(upToCount: 6) }), start != Data("SIMPLE".utf8) {
             throw ImageIOError.malformed(path: path, detail: "no SIMPLE card at the start (not a FITS file)")
         }
-        let layout = try FITSStructureCheck.check(path: path, size: size)
+        guard let layout = try FITSStructureCheck.check(path: path, size: size) else {
+            throw ImageIOError.malformed(path: path, detail: "no image HDU in the file")
+        }
+        if layout.hdu > 0 || layout.compressed {
+            let (header, storage) = try FITSExtensionReader.header(path: path, layout: layout, fileSize: size)
+            return Opened(handle: nil, header: header, storage: storage, layout: layout)
+        }
+        // A primary-HDU image: cfitsio opens the file and reads only that header.
         let handle = try FITSHandle.openForReading(path)
         var status: Int32 = 0
-        // The image: the primary HDU if it has data, else the first image extension (as .fz files have).
-        while true {
-            var type: Int32 = 0, dimensions: Int32 = 0
-            ffghdt(handle.pointer, &type, &status)
-            ffgidm(handle.pointer, &dimensions, &status)
-            try handle.check(status)
-            if type == IMAGE_HDU && dimensions > 0 { break }
-            ffmrhd(handle.pointer, 1, nil, &status)
-            if status == 107 { throw ImageIOError.malformed(path: path, detail: "no image HDU in the file") }
-            try handle.check(status)
-        }
+        var type: Int32 = 0, dimensions: Int32 = 0
+        ffghdt(handle.pointer, &type, &status)
+        ffgidm(handle.pointer, &dimensions, &status)
+        try handle.check(status)
+        guard type == IMAGE_HDU && dimensions > 0 else { throw ImageIOError.malformed(path: path, detail: "no image HDU in the file") }
         var bitpix: Int32 = 0, naxis: Int32 = 0
         var axes = [Int64](repeating: 0, count: 3)
         ffgiprll(handle.pointer, 3, &bitpix, &naxis, &axes, &status)
@@ -108,8 +122,6 @@ public enum FITSReader {
         }
         guard planes == 1 || planes == 3 else { throw ImageIOError.unsupported(path: path, detail: "NAXIS3 = \(planes): only 1 or 3 planes are supported") }
 
-        let compressed = fits_is_compressed_image(handle.pointer, &status) != 0
-        try handle.check(status)
         let samples = axes[0].multipliedReportingOverflow(by: axes[1] * planes)
         let bytesPerSample = Int64(abs(bitpix) / 8)
         guard !samples.overflow, samples.partialValue < Int64(Int32.max) * 64 else {
@@ -118,16 +130,9 @@ public enum FITSReader {
         var headStart: Int64 = 0, dataStart: Int64 = 0, dataEnd: Int64 = 0
         ffghadll(handle.pointer, &headStart, &dataStart, &dataEnd, &status)
         try handle.check(status)
-        if compressed {
-            // The compressed table must be present; the last 2880-byte block may lack its padding.
-            guard dataEnd - 2880 < Int64(size) else {
-                throw ImageIOError.truncated(path: path, detail: "compressed data ends at byte \(dataEnd), file has \(size)")
-            }
-        } else {
-            let needed = dataStart + samples.partialValue * bytesPerSample
-            guard needed <= Int64(size) else {
-                throw ImageIOError.truncated(path: path, detail: "image data needs bytes up to \(needed), file has \(size)")
-            }
+        let needed = dataStart + samples.partialValue * bytesPerSample
+        guard needed <= Int64(size) else {
+            throw ImageIOError.truncated(path: path, detail: "image data needs bytes up to \(needed), file has \(size)")
         }
         let memory = Int64(clamping: ProcessInfo.processInfo.physicalMemory)
         guard samples.partialValue * 4 <= memory else {
@@ -135,19 +140,7 @@ public enum FITSReader {
         }
 
         let bzero = readDouble(handle, "BZERO") ?? 0, bscale = readDouble(handle, "BSCALE") ?? 1
-        let format: SampleFormat, storage: Storage
-        switch (bitpix, bzero, bscale) {
-        case (8, 0, 1): (format, storage) = (.uint8, .stored(.uint8, TBYTE))
-        case (16, 32768, 1): (format, storage) = (.uint16, .stored(.uint16, TUSHORT))
-        case (16, 0, 1): (format, storage) = (.int16, .stored(.int16, TSHORT))
-        case (32, 2_147_483_648, 1): (format, storage) = (.uint32, .stored(.uint32, TUINT))
-        case (32, 0, 1): (format, storage) = (.int32, .stored(.int32, TINT))
-        case (-64, 0, 1): (format, storage) = (.float64, .stored(.float64, TDOUBLE))
-        case (-64, _, _): (format, storage) = (.float64, .physical)
-        case (-32, _, _): (format, storage) = (.float32, .physical)
-        case (8, _, _), (16, _, _), (32, _, _): (format, storage) = (.float32, .physical)
-        default: throw ImageIOError.unsupported(path: path, detail: "BITPIX = \(bitpix)")
-        }
+        let (format, storage) = try Self.storage(bitpix: bitpix, bzero: bzero, bscale: bscale, path: path)
 
         var metadata = ImageMetadata()
         var keywordCount: Int32 = 0, more: Int32 = 0
@@ -160,15 +153,8 @@ public enum FITSReader {
             let keyword = FITSKeyword(name: FITSHandle.string(name), value: FITSHandle.string(value), comment: FITSHandle.string(comment))
             if !FITSStructuralKeywords.isStructural(keyword) { metadata.keywords.append(keyword) }
         }
-        var compression: String?
-        if compressed {
-            var text = [CChar](repeating: 0, count: 81)
-            ffgky(handle.pointer, TSTRING, "ZCMPTYPE", &text, nil, &status)
-            compression = status == 0 ? FITSHandle.string(text) : "tile-compressed"
-            status = 0
-        }
         let header = ImageFileHeader(path: path, format: .fits, width: Int(axes[0]), height: Int(axes[1]),
-                                     colorSpace: planes == 3 ? .rgb : .gray, sampleFormat: format, compression: compression,
+                                     colorSpace: planes == 3 ? .rgb : .gray, sampleFormat: format, compression: nil,
                                      pixelStorage: "Planar", checksum: nil, metadata: metadata, warnings: [])
         return Opened(handle: handle, header: header, storage: storage, layout: layout)
     }

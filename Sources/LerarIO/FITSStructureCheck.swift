@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// Reads the structural cards of a FITS file's headers ourselves, before cfitsio sees the file, and refuses what
 /// would make cfitsio divide by zero or allocate from a lie: tile-compression parameters (ZTILEn = 0, a RICE block
@@ -21,9 +22,11 @@ enum FITSStructureCheck {
         var compressed: Bool { header.logical("ZIMAGE") }
     }
 
-    /// One header's cards that matter here: name → value text (strings unquoted).
+    /// One header: the structural cards' values by name (strings unquoted), and every card as a keyword (for images
+    /// Lerar reads itself, those in extensions).
     struct Header {
         var values: [String: String] = [:]
+        var cards: [FITSKeyword] = []
         func integer(_ key: String) -> Int? { values[key].flatMap { Int($0) ?? Double($0).flatMap { $0.rounded() == $0 && abs($0) < 9e18 ? Int($0) : nil } } }
         /// A logical card's value, read as leniently as cfitsio does (only its first character counts).
         func logical(_ key: String) -> Bool { values[key]?.first == "T" }
@@ -85,10 +88,18 @@ enum FITSStructureCheck {
                 while end < card + 8 && bytes[end] != 0x20 { end += 1 }
                 let name = bytes[card..<end]
                 if name.elementsEqual("END".utf8) { return (header, position) }
+                if let keyword = Self.keyword(bytes[card..<(card + 80)]) { header.cards.append(keyword) }
                 // Only the structural keywords matter here (axes, sizes, table columns, compression parameters).
-                guard let first = name.first, "BNPGXZST".utf8.contains(first), bytes[card + 8] == UInt8(ascii: "=") else { continue }
+                guard let first = name.first, "BNPGXZST".utf8.contains(first) else { continue }
+                // The value indicator in column 9, or — as cfitsio also accepts — the first thing after the name.
+                var indicator = card + 8
+                if bytes[indicator] != UInt8(ascii: "=") {
+                    indicator = end
+                    while indicator < card + 80 && bytes[indicator] == 0x20 { indicator += 1 }
+                    guard indicator < card + 80, bytes[indicator] == UInt8(ascii: "=") else { continue }
+                }
                 let key = String(decoding: name, as: UTF8.self)
-                let text = value(of: bytes[(card + 9)..<(card + 80)]) // column 10 too: cfitsio reads "=0" as a value
+                let text = value(of: bytes[(indicator + 1)..<(card + 80)]) // right after '=': cfitsio reads "=0" as a value
                 if let earlier = header.values[key] {
                     // cfitsio finds a keyword by searching from where it last read, so which copy it sees varies.
                     guard earlier == text else {
@@ -100,6 +111,45 @@ enum FITSStructureCheck {
             }
         }
         throw ImageIOError.malformed(path: path, detail: "header of HDU \(hdu + 1) has more than \(maximumHeaderBlocks) blocks without an END card")
+    }
+
+    /// A card as a keyword, as cfitsio's ffgkyn gives it: commentary cards (HISTORY, COMMENT, no value indicator) with
+    /// their text as the comment; value cards with the value as written (strings keep their quotes) and the comment.
+    static func keyword(_ card: ArraySlice<UInt8>) -> FITSKeyword? {
+        let text = String(decoding: card.map { (32...126).contains($0) ? $0 : 0x3F }, as: UTF8.self)
+        let name = String(text.prefix(8)).trimmingCharacters(in: .whitespaces)
+        let rest = text.dropFirst(8)
+        guard rest.hasPrefix("= "), name != "HISTORY", name != "COMMENT", !name.isEmpty else {
+            var comment = String(rest)
+            while comment.last == " " { comment.removeLast() }
+            if name.isEmpty && comment.isEmpty { return nil }
+            return FITSKeyword(name: name, value: "", comment: comment)
+        }
+        let field = Array(rest.dropFirst(2))
+        var index = 0
+        while index < field.count && field[index] == " " { index += 1 }
+        var value = "", comment = ""
+        if index < field.count && field[index] == "'" {
+            var end = index + 1
+            while end < field.count {
+                if field[end] == "'" {
+                    if end + 1 < field.count && field[end + 1] == "'" { end += 2; continue }
+                    break
+                }
+                end += 1
+            }
+            value = String(field[index...min(end, field.count - 1)])
+            let after = field.count > end + 1 ? String(field[(end + 1)...]) : ""
+            if let slash = after.firstIndex(of: "/") { comment = String(after[after.index(after: slash)...]) }
+        } else {
+            let line = String(field[index...])
+            if let slash = line.firstIndex(of: "/") {
+                value = String(line[..<slash]); comment = String(line[line.index(after: slash)...])
+            } else {
+                value = line
+            }
+        }
+        return FITSKeyword(name: name, value: value.trimmingCharacters(in: .whitespaces), comment: comment.trimmingCharacters(in: .whitespaces))
     }
 
     /// A card's value text: a string without its quotes, else the text before any comment.

@@ -22,8 +22,8 @@ public final class ImageRowReader: @unchecked Sendable {
         case .fits:
             let opened = try FITSReader.open(path)
             header = opened.header
-            if opened.header.compression != nil {
-                try opened.handle.close()
+            if opened.handle == nil {
+                // Extension images (tile-compressed ones too) are decoded by Lerar and served from memory.
                 resident = try FITSReader.read(path)
                 residentBytes = resident!.samples.count * 4
             } else {
