@@ -26,7 +26,12 @@ enum FITSStructureCheck {
     /// Lerar reads itself, those in extensions).
     struct Header {
         var values: [String: String] = [:]
-        var cards: [FITSKeyword] = []
+        /// Every card's 80 bytes, in order; parsed into keywords only when asked (most headers never are).
+        var cardBytes: [UInt8] = []
+        /// Every card as a keyword, as cfitsio's ffgkyn would give it.
+        var cards: [FITSKeyword] {
+            stride(from: 0, to: cardBytes.count, by: 80).compactMap { FITSStructureCheck.keyword(cardBytes[$0..<($0 + 80)]) }
+        }
         func integer(_ key: String) -> Int? { values[key].flatMap { Int($0) ?? Double($0).flatMap { $0.rounded() == $0 && abs($0) < 9e18 ? Int($0) : nil } } }
         /// A logical card's value, read as leniently as cfitsio does (only its first character counts).
         func logical(_ key: String) -> Bool { values[key]?.first == "T" }
@@ -88,7 +93,7 @@ enum FITSStructureCheck {
                 while end < card + 8 && bytes[end] != 0x20 { end += 1 }
                 let name = bytes[card..<end]
                 if name.elementsEqual("END".utf8) { return (header, position) }
-                if let keyword = Self.keyword(bytes[card..<(card + 80)]) { header.cards.append(keyword) }
+                header.cardBytes.append(contentsOf: bytes[card..<(card + 80)])
                 // Only the structural keywords matter here (axes, sizes, table columns, compression parameters).
                 guard let first = name.first, "BNPGXZST".utf8.contains(first) else { continue }
                 // The value indicator in column 9, or — as cfitsio also accepts — the first thing after the name.
