@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "LerarRegistration", targets: ["LerarRegistration"]),
         .library(name: "LerarNormalization", targets: ["LerarNormalization"]),
         .library(name: "LerarPipeline", targets: ["LerarPipeline"]),
+        .library(name: "LerarDebayer", targets: ["LerarDebayer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,12 +29,13 @@ let package = Package(
         .target(name: "LerarRegistration", dependencies: ["LerarCore", "LerarIO"]),
         .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO", "LerarRegistration"]),
         .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),
+        .target(name: "LerarDebayer", dependencies: ["LerarCore"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
         .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "lerar",
-            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarPipeline", "LerarSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarPipeline", "LerarSimulator", "LerarDebayer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "lerar-fuzz", dependencies: ["LerarIO"], path: "Fuzz/lerar-fuzz"),
         .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator"], path: "Benchmarks/lerar-bench"),
@@ -46,6 +48,7 @@ let package = Package(
         .testTarget(name: "LerarCalibrationTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarSimulator", "LerarTestSupport"]),
         .testTarget(name: "LerarNormalizationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration", "LerarNormalization", "LerarSimulator"]),
         .testTarget(name: "LerarPipelineTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarPipeline", "LerarSimulator", "LerarTestSupport"]),
+        .testTarget(name: "LerarDebayerTests", dependencies: ["LerarCore", "LerarIO", "LerarDebayer"]),
         .testTarget(name: "LerarCLITests", dependencies: ["lerar", "LerarCore", "LerarIO", "LerarSimulator"]),
     ],
     swiftLanguageModes: [.v6]

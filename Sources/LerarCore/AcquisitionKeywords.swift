@@ -89,7 +89,8 @@ public struct AcquisitionInfo: Sendable, Equatable, Codable {
         offset = card(AcquisitionKeywords.offset)?.doubleValue
         temperature = card(AcquisitionKeywords.temperature)?.doubleValue
         camera = text(AcquisitionKeywords.camera)
-        bayerPattern = text(AcquisitionKeywords.bayerPattern)
+        // BAYERPAT = 'NONE' (Siril, some drivers) marks a mono frame.
+        bayerPattern = text(AcquisitionKeywords.bayerPattern).flatMap { $0.trimmingCharacters(in: .whitespaces).uppercased() == "NONE" ? nil : $0 }
         object = text(AcquisitionKeywords.object)
         dateObs = text(AcquisitionKeywords.dateObs)
         localDate = text(AcquisitionKeywords.localDate)
