@@ -111,9 +111,11 @@ enum VNGDemosaic {
                 let own = mosaic.pattern.channel(x: x, y: y)
                 let value = samples[centre]
                 let ownSum = own == 0 ? sums.0 : (own == 1 ? sums.1 : sums.2)
-                red[x] = own == 0 ? value : estimate(value, sums.0, ownSum, used)
-                green[x] = own == 1 ? value : estimate(value, sums.1, ownSum, used)
-                blue[x] = own == 2 ? value : estimate(value, sums.2, ownSum, used)
+                // No estimate beyond the range of that colour's samples around the pixel: a ratio taken next to a
+                // saturated core would otherwise overshoot (measured: 1.53 on data that ends at 1).
+                red[x] = own == 0 ? value : mosaic.clamp(estimate(value, sums.0, ownSum, used), x, y, channel: 0)
+                green[x] = own == 1 ? value : mosaic.clamp(estimate(value, sums.1, ownSum, used), x, y, channel: 1)
+                blue[x] = own == 2 ? value : mosaic.clamp(estimate(value, sums.2, ownSum, used), x, y, channel: 2)
             }
             }
         }

@@ -1,0 +1,53 @@
+import Foundation
+import LerarCore
+import LerarIO
+import Testing
+
+/// `lerar debayer` on files as capture programs write them: the pattern from the header, the row order, a
+/// pattern given by the user, and files that cannot be debayered among good ones.
+@Suite struct DebayerCommandTests {
+    /// A 32×32 mosaic whose red pixels hold 0.6, greens 0.3, blues 0.1 for the sensor's `pattern`, stored bottom-up
+    /// when `bottomUp`, with these header cards.
+    static func write(_ path: String, pattern: String, bottomUp: Bool, cards: [FITSKeyword]) throws {
+        let colour: [Character: Float] = ["R": 0.6, "G": 0.3, "B": 0.1]
+        let letters = Array(pattern)
+        var image = Image(width: 32, height: 32)
+        for y in 0..<32 { for x in 0..<32 {
+            let stored = bottomUp ? 31 - y : y
+            image[x, stored] = colour[letters[(y & 1) * 2 + (x & 1)]]!
+        } }
+        image.metadata.keywords = cards
+        try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .uint16))
+    }
+
+    @Test func debayersByTheHeaderAndReportsWhatItCannot() throws {
+        let scratch = Scratch()
+        // ASIAIR/N.I.N.A. style (top-down), an ASCOM-style bottom-up file, a mono frame, an X-Trans frame.
+        try Self.write(scratch.file("nina.fits"), pattern: "GBRG", bottomUp: false, cards: [.string("BAYERPAT", "GBRG"), .string("ROWORDER", "TOP-DOWN")])
+        try Self.write(scratch.file("ascom.fits"), pattern: "RGGB", bottomUp: true, cards: [.string("BAYERPAT", "RGGB"), .string("ROWORDER", "BOTTOM-UP")])
+        try Self.write(scratch.file("mono.fits"), pattern: "RGGB", bottomUp: false, cards: [])
+        try Self.write(scratch.file("fuji.fits"), pattern: "RGGB", bottomUp: false, cards: [.string("BAYERPAT", String(repeating: "GGRGGB", count: 6))])
+        let run = try CLIRun.run(["debayer", "nina.fits", "ascom.fits", "mono.fits", "fuji.fits", "-o", "out", "--json"], in: scratch.path)
+        #expect(run.status == 2, "files that cannot be debayered make the status 2")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        let done = try #require(document["debayered"] as? [[String: Any]]), skipped = try #require(document["skipped"] as? [[String: Any]])
+        #expect(done.count == 2 && skipped.count == 2)
+        #expect(skipped.contains { ($0["path"] as? String) == "mono.fits" && ($0["reason"] as? String ?? "").contains("no Bayer pattern") })
+        #expect(skipped.contains { ($0["path"] as? String) == "fuji.fits" && ($0["reason"] as? String ?? "").contains("X-Trans") })
+        for name in ["nina_d.xisf", "ascom_d.xisf"] {
+            let rgb = try ImageFile.read(scratch.file("out/" + name))
+            #expect(rgb.channelCount == 3 && rgb.metadata.keyword("BAYERPAT") == nil)
+            for (channel, expected) in [Float(0.6), 0.3, 0.1].enumerated() {
+                rgb.withChannel(channel) { plane in #expect(plane.allSatisfy { abs($0 - expected) < 1e-4 }, "\(name) channel \(channel)") }
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("out/mono_d.xisf")))
+
+        // The mono frame with a pattern given, in super-pixel mode: half size.
+        let given = try CLIRun.run(["debayer", "mono.fits", "-o", "out", "--pattern", "rggb", "--method", "superpixel", "--format", "fits"], in: scratch.path)
+        #expect(given.status == 0, "\(given.error)")
+        let half = try ImageFile.read(scratch.file("out/mono_d.fits"))
+        #expect(half.width == 16 && half.height == 16 && abs(half[3, 3, 0] - 0.6) < 1e-4)
+        #expect(try CLIRun.run(["debayer", "mono.fits", "-o", "out", "--pattern", "RGBG"], in: scratch.path).status != 0)
+    }
+}
