@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "LerarDebayer", dependencies: ["LerarCore"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
-        .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarDebayer", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "lerar",
             dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarPipeline", "LerarSimulator", "LerarDebayer", .product(name: "ArgumentParser", package: "swift-argument-parser")]

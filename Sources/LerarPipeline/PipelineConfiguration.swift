@@ -1,5 +1,6 @@
 import Foundation
 import LerarCalibration
+import LerarDebayer
 import LerarIntegration
 import LerarNormalization
 import LerarRegistration
@@ -74,6 +75,12 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var autocrop = true
     }
 
+    /// One-shot-colour lights (a BAYERPAT) are debayered after calibration and cosmetic correction.
+    public struct Debayer: Sendable, Codable, Equatable {
+        public var method = DebayerParameters().method
+        public var pattern = DebayerParameters().pattern
+    }
+
     public struct Output: Sendable, Codable, Equatable {
         public var format = "xisf"
         public var keepIntermediates = false
@@ -86,6 +93,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     public var registration = Registration()
     public var normalization = Normalization()
     public var integration = Integration()
+    public var debayer = Debayer()
     public var output = Output()
 
     public init() {}
@@ -116,6 +124,9 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         p.outputExtension = output.format
         return p
     }
+
+    /// Debayer settings for one-shot-colour lights.
+    public var debayerParameters: DebayerParameters { DebayerParameters(method: debayer.method, pattern: debayer.pattern) }
 
     public var registrationParameters: Registrar.Parameters {
         var p = Registrar.Parameters()

@@ -25,6 +25,8 @@ public enum PipelineConfigurationFile {
         Entry(section: "calibration", key: "cosmeticCorrection", help: "Replace hot pixels (master dark) and cold pixels / dead columns (master flat) (true)"),
         Entry(section: "calibration", key: "hotSigma", help: "Hot pixel: dark current above median + this many σ (5)"),
         Entry(section: "calibration", key: "coldFraction", help: "Cold pixel: flat response below this fraction of the local median (0.5)"),
+        Entry(section: "debayer", key: "method", help: "One-shot-colour lights (BAYERPAT) are debayered after calibration: vng (PixInsight's and WBPP's default; ratio-corrected for star colours), bilinear or superpixel (half size)"),
+        Entry(section: "debayer", key: "pattern", help: "RGGB, BGGR, GRBG or GBRG replacing every light's BAYERPAT (null: the header's, moved by XBAYROFF/YBAYROFF and ROWORDER)"),
         Entry(section: "selection", key: "minimumWeight", help: "Frames below this fraction of their group's best PSF signal weight are rejected (0.05, WBPP minWeight)"),
         Entry(section: "selection", key: "minimumStars", help: "Frames with fewer detected stars are rejected (8: too few to register)"),
         Entry(section: "selection", key: "minimumDataFraction", help: "Frames whose share of pixels holding data (finite, not 0) is below this are rejected (0.5: a half-empty frame is a failed download or a corrupt file)"),

@@ -1,6 +1,7 @@
 import Foundation
 import LerarCalibration
 import LerarCore
+import LerarDebayer
 import LerarIO
 import LerarRegistration
 
@@ -30,7 +31,7 @@ extension PipelineRunner {
         // Frames calibrated earlier in this run are not "from the cache".
         summary.count("calibrate", reused: indices.filter { !calibratedThisRun.contains($0) }.count - todo.count)
         guard !todo.isEmpty else { return }
-        let parameters = configuration.calibrationParameters
+        let parameters = configuration.calibrationParameters, debayerParameters = configuration.debayerParameters
         var calibrators: [String: (LightCalibrator, String)] = [:]
         for group in Set(todo.map { frames[$0].lightGroup }) {
             guard let links = plan.lights.first(where: { $0.lightGroup == group }), let lightGroup = plan.group(group) else { continue }
@@ -45,6 +46,9 @@ extension PipelineRunner {
             let (calibrator, description) = shared[frame.lightGroup]!
             var (image, factors) = try calibrator.calibrate(try ImageFile.read(frame.path))
             image.metadata.addHistory(SessionCalibrator.history(description, factors: factors, parameters: parameters, defects: calibrator.defectCount))
+            // One-shot colour: calibrated and corrected on the mosaic (CFA-aware), then debayered; the stages after this
+            // one measure and register on the channels' mean and normalize and integrate each channel.
+            if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayerParameters) }
             try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,

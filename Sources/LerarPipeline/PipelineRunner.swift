@@ -1,6 +1,7 @@
 import Foundation
 import LerarCalibration
 import LerarCore
+import LerarDebayer
 import LerarIO
 import LerarNormalization
 import LerarRegistration
@@ -33,6 +34,8 @@ public final class PipelineRunner: @unchecked Sendable {
         let panel: PanelIdentity
         let date: String?
         let calibrated: String
+        /// A one-shot-colour light: debayered after calibration (`_c_d`).
+        var oneShotColour = false
         var calibrateKey = "", measureKey = ""
         var registerKey: String?, normalizeKey: String?
         var measurement: FrameMeasurement?
@@ -260,11 +263,20 @@ public final class PipelineRunner: @unchecked Sendable {
             for path in group.members {
                 let header = try ImageFile.readHeader(path)
                 let panel = PanelIdentity(header.metadata, keys: configuration.registration.panelKeywords)
+                if group.bayerPattern != nil {
+                    // A mosaic that cannot be debayered (X-Trans, an unknown pattern, a bad offset) is skipped up front.
+                    do { _ = try CFALayout(metadata: header.metadata, height: header.height, override: configuration.debayer.pattern) } catch {
+                        summary.skipped.append(SkippedFile(path: path, reason: "cannot be debayered: \(error)"))
+                        log.warning("skipped \(path): cannot be debayered: \(error)")
+                        continue
+                    }
+                }
                 // The stack (WBPP's post-calibration group): calibration-only keys such as the night do not split it.
                 let stack = Self.stackFolder(group, panel: panel, keys: configuration.registration.panelKeywords,
                                              stackValues: catalogued[path]?.stackValues ?? [:])
                 stackFolders[stack] = stack
                 var name = SessionCalibrator.outputName(for: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
+                if group.bayerPattern != nil { name = (name as NSString).deletingPathExtension + "_d." + calibration.outputExtension }
                 // Nights kept in separate folders often repeat file names; the stack folder holds them all.
                 var attempt = 1
                 let base = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
@@ -278,7 +290,9 @@ public final class PipelineRunner: @unchecked Sendable {
                 let used = SessionCalibrator.usedMasters(links, parameters: calibration).filter { $0.status != .missing }.compactMap { $0.group }.map { id in
                     plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
                 }
-                frame.calibrateKey = StepCache.key("calibrate", [StepCache.identity(path), StepCache.describe(calibration), StepCache.describe(links)] + used)
+                frame.oneShotColour = group.bayerPattern != nil
+                let debayer = frame.oneShotColour ? [StepCache.describe(configuration.debayerParameters)] : []
+                frame.calibrateKey = StepCache.key("calibrate", [StepCache.identity(path), StepCache.describe(calibration), StepCache.describe(links)] + debayer + used)
                 frame.measureKey = StepCache.key("measure", [frame.calibrateKey])
                 frames.append(frame)
             }

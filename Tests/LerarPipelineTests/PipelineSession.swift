@@ -13,7 +13,7 @@ struct PipelineSession {
 
     /// Simulates `filters` × `lights` subs of `size`² px (× `panels`) with the usual defects, few calibration frames.
     init(name: String, size: Int = 256, filters: [String] = ["L"], lights: Int = 6, panels: Int = 1, nights: Int = 1, seed: UInt64 = 7,
-         cloudy: Bool = false, starless: Bool = false) throws {
+         cloudy: Bool = false, starless: Bool = false, oneShotColour: Bool = false) throws {
         folder = NSTemporaryDirectory() + "lerar-pipeline-\(name)-\(UUID().uuidString)"
         var c = SessionConfiguration()
         c.width = size; c.height = size
@@ -25,6 +25,7 @@ struct PipelineSession {
         c.biasCount = 5; c.darkCount = 5; c.flatCount = 5; c.darkFlatCount = 5; c.secondDarkExposure = 0
         c.cloudySub = cloudy
         c.starlessSub = starless
+        c.oneShotColor = oneShotColour
         _ = try SessionWriter(configuration: c).write(to: session)
     }
 
