@@ -24,8 +24,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]),
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"]), .brew(["lz4"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // libraw_r.pc lists -fopenmp, which SwiftPM refuses; the shared library brings its own dependencies.
+        .systemLibrary(name: "CLibRaw", providers: [.apt(["libraw-dev"])]),
         .target(name: "LerarCore"),
-        .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib"]),
+        .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib", "CLibRaw"]),
         .target(name: "LerarRegistration", dependencies: ["LerarCore", "LerarIO"]),
         .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO", "LerarRegistration"]),
         .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),

@@ -152,7 +152,12 @@ public struct CalibrationLinker: Sendable {
             return LinkDecision(role: .dark, status: .missing, reason: "the lights have no EXPTIME/EXPOSURE, so no dark can be matched")
         }
         if let (exact, note) = best(fitting.filter { rules.sameExposure($0.exposure, exposure) }, for: light) {
-            let unknown = light.temperature == nil && exact.temperature != nil ? "; the lights' temperature is unknown, so it was not compared" : ""
+            let unknown = switch (light.temperature, exact.temperature) {
+            case (nil, nil): "; temperature unknown for lights and darks (no sensor temperature in the files, as with most DSLR raw files), so it was not compared: darks should be taken at the lights' ambient temperature"
+            case (nil, _): "; the lights' temperature is unknown, so it was not compared"
+            case (_, nil): "; the darks' temperature is unknown, so it was not compared"
+            default: ""
+            }
             return LinkDecision(role: .dark, status: .ok, group: exact.id, reason: "same exposure: \(exact.summary)" + (note.map { " (\($0))" } ?? "") + unknown)
         }
         if rules.wbppCompatible {

@@ -1,12 +1,13 @@
 import LerarCore
 
-/// Reads and writes images by file extension (FITS or XISF).
+/// Reads and writes images by file extension (FITS or XISF; camera raw files are read only).
 public enum ImageFile {
     /// Header only: geometry, sample format, compression, keywords and properties.
     public static func readHeader(_ path: String) throws -> ImageFileHeader {
         switch try ImageFileFormat.from(path: path) {
         case .fits: try FITSReader.readHeader(path)
         case .xisf: try XISFReader.readHeader(path)
+        case .cameraRaw: try CameraRawReader.readHeader(path)
         }
     }
 
@@ -15,6 +16,7 @@ public enum ImageFile {
         switch try ImageFileFormat.from(path: path) {
         case .fits: try FITSReader.read(path)
         case .xisf: try XISFReader.read(path)
+        case .cameraRaw: try CameraRawReader.read(path)
         }
     }
 
@@ -23,6 +25,7 @@ public enum ImageFile {
         switch try ImageFileFormat.from(path: path) {
         case .fits: try FITSWriter.write(image, to: path, options: options)
         case .xisf: try XISFWriter.write(image, to: path, options: options)
+        case .cameraRaw: throw ImageIOError.unsupported(path: path, detail: "camera raw files are read, never written (write .xisf or .fits)")
         }
     }
 }

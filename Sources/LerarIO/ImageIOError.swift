@@ -26,7 +26,7 @@ public enum ImageIOError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case let .cannotOpen(path, reason): "\(path): cannot open: \(reason)"
-        case let .unknownFormat(path): "\(path): unknown image format (expected .fits, .fit, .fts, .fz or .xisf)"
+        case let .unknownFormat(path): "\(path): unknown image format (expected .fits, .fit, .fts, .fz, .xisf or a camera raw file such as .cr2, .nef, .arw, .dng)"
         case let .truncated(path, detail): "\(path): file is truncated: \(detail)"
         case let .malformed(path, detail): "\(path): invalid file: \(detail)"
         case let .unsupported(path, detail): "\(path): not supported: \(detail)"

@@ -46,6 +46,10 @@ public final class ImageRowReader: @unchecked Sendable {
                 resident = try XISFReader.read(path)
                 residentBytes = resident!.samples.count * 4
             }
+        case .cameraRaw:
+            resident = try CameraRawReader.read(path)
+            header = try CameraRawReader.readHeader(path)
+            residentBytes = resident!.samples.count * 4
         }
     }
 

@@ -20,7 +20,7 @@ public struct SessionConfiguration: Sendable, Codable, Equatable {
     /// the top. `lightsPerFilter` counts per night.
     public var nights = 1
     public var seed: UInt64 = 1
-    /// Output format: "fits" or "xisf".
+    /// Output format: "fits", "xisf" or "dng" (a DSLR's raw files: one-shot colour only, EXIF instead of FITS keywords).
     public var format = "fits"
     public var target = "M31"
     /// Calibration set sizes.

@@ -71,7 +71,16 @@ public struct SessionWriter: Sendable {
             var image = Image(width: renderer.configuration.width, height: renderer.configuration.height,
                               samples: adu.map { $0 / 65535 }, metadata: ImageMetadata(keywords: cards[index]))
             image.sourceSampleFormat = .uint16
-            do { try ImageFile.write(image, to: folder + "/" + frame.relativePath, options: options) } catch { errors.record(error) }
+            do {
+                if renderer.configuration.format == "dng" {
+                    // A DSLR's raw file: no FITS keywords, only what a camera records (EXIF).
+                    let c = renderer.configuration
+                    let camera = DNGWriter.Camera(exposure: frame.exposure, iso: c.gainSetting, date: frame.dateObs, blackLevel: Int(c.biasADU), pattern: "RGGB")
+                    try DNGWriter.write(adu: adu, width: c.width, height: c.height, camera: camera, to: folder + "/" + frame.relativePath, overwrite: overwrite)
+                } else {
+                    try ImageFile.write(image, to: folder + "/" + frame.relativePath, options: options)
+                }
+            } catch { errors.record(error) }
             progress?(done.next(), frames.count)
         }
         if let error = errors.first { throw error }

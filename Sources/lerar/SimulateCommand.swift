@@ -42,7 +42,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Random seed.")
     var seed: UInt64 = 1
 
-    @Option(help: "File format: fits or xisf.")
+    @Option(help: "File format: fits, xisf or dng (camera raw as a DSLR writes it; needs --osc).")
     var format = "fits"
 
     @Flag(help: "Add a cloudy sub per filter.")
@@ -62,7 +62,8 @@ struct SimulateCommand: ParsableCommand {
         guard lights >= 1 else { throw ValidationError("--lights must be at least 1") }
         guard (1...4).contains(mosaic) else { throw ValidationError("--mosaic takes 1 to 4 panels") }
         guard (1...7).contains(nights) else { throw ValidationError("--nights takes 1 to 7 nights") }
-        guard ["fits", "xisf"].contains(format) else { throw ValidationError("--format is fits or xisf") }
+        guard ["fits", "xisf", "dng"].contains(format) else { throw ValidationError("--format is fits, xisf or dng") }
+        guard format != "dng" || osc else { throw ValidationError("--format dng writes a colour camera's raw files: add --osc") }
         guard exposure > 0 else { throw ValidationError("--exposure must be positive") }
     }
 
