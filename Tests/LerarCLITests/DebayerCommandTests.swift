@@ -51,3 +51,27 @@ import Testing
         #expect(try CLIRun.run(["debayer", "mono.fits", "-o", "out", "--pattern", "RGBG"], in: scratch.path).status != 0)
     }
 }
+
+/// `lerar info`, `convert` and `debayer` on a DSLR's raw files.
+@Suite struct CameraRawCommandTests {
+    @Test func infoConvertAndDebayerWorkOnRawFiles() throws {
+        let scratch = Scratch()
+        let simulated = try CLIRun.run(["simulate", "--out", "dslr", "--osc", "--format", "dng", "--size", "64", "64", "--lights", "2"], in: scratch.path)
+        #expect(simulated.status == 0, "\(simulated.error)")
+        let lights = try FileManager.default.contentsOfDirectory(atPath: scratch.file("dslr/lights")).filter { $0.hasSuffix(".dng") }.sorted()
+        #expect(lights.count == 2)
+        let light = "dslr/lights/" + lights[0]
+        let info = try CLIRun.run(["info", light], in: scratch.path)
+        #expect(info.status == 0 && info.output.contains("RAW 64×64×1 Gray UInt16") && info.output.contains("BAYERPAT RGGB"), "\(info.output)")
+        let converted = try CLIRun.run(["convert", light, "light.fits"], in: scratch.path)
+        #expect(converted.status == 0, "\(converted.error)")
+        let raw = try ImageFile.read(scratch.file(light)), fits = try ImageFile.read(scratch.file("light.fits"))
+        #expect(raw.samples == fits.samples && fits.metadata.acquisition.bayerPattern == "RGGB" && fits.metadata.acquisition.exposure == 300)
+        let debayered = try CLIRun.run(["debayer", light, "-o", "rgb"], in: scratch.path)
+        #expect(debayered.status == 0)
+        let rgb = try ImageFile.read(scratch.file("rgb/" + (lights[0] as NSString).deletingPathExtension + "_d.xisf"))
+        #expect(rgb.channelCount == 3)
+        let back = try CLIRun.run(["convert", "light.fits", "copy.dng"], in: scratch.path)
+        #expect(back.status != 0 && back.error.contains("never written"), "\(back.error)")
+    }
+}

@@ -69,3 +69,29 @@ import Testing
         #expect(oscRMS <= 1.5 * max(monoRMS, 0.01), "OSC star RMS \(oscRMS) px vs mono \(monoRMS) px")
     }
 }
+
+/// A DSLR session of DNG files (no FITS keywords: types from folders, ISO as gain, no temperature) through `lerar run`.
+@Suite(.serialized) struct CameraRawRunTests {
+    @Test func aDNGSessionGoesThroughRunLikeItsFITSTwin() throws {
+        let folder = NSTemporaryDirectory() + "lerar-pipeline-dng-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var c = SessionConfiguration()
+        c.width = 256; c.height = 256; c.lightsPerFilter = 6; c.seed = 9; c.oneShotColor = true
+        c.biasCount = 5; c.darkCount = 5; c.flatCount = 5; c.darkFlatCount = 5; c.secondDarkExposure = 0
+        var results: [String: ResultVerifier.Report] = [:]
+        for format in ["dng", "fits"] {
+            c.format = format
+            let session = folder + "/" + format
+            _ = try SessionWriter(configuration: c).write(to: session)
+            let summary = try PipelineRunner(options: .init(roots: [session], output: session + "-out", configuration: PipelineConfiguration()), observer: SilentObserver()).run()
+            #expect(summary.stacks.count == 1 && summary.stacks[0].frames == 6, "\(format): \(summary.stacks.map { ($0.name, $0.frames) })")
+            let master = try #require(summary.stacks.first?.master)
+            #expect(try ImageFile.readHeader(master).channelCount == 3)
+            results[format] = try ResultVerifier.verify(try ImageFile.read(master), file: master, truthFolder: session + "/truth")
+        }
+        let dng = try #require(results["dng"]), fits = try #require(results["fits"])
+        print(String(format: "DNG session: star RMS %.3f px, noise %.3g; FITS twin: %.3f px, %.3g", dng.starRMS ?? -1, dng.backgroundNoise, fits.starRMS ?? -1, fits.backgroundNoise))
+        #expect(abs(dng.backgroundNoise - fits.backgroundNoise) <= 0.01 * fits.backgroundNoise, "the same data read from raw files gives the same master")
+        #expect((dng.starRMS ?? 1) < 0.1 && dng.recoveredFraction > 0.8)
+    }
+}
