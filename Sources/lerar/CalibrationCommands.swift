@@ -98,19 +98,14 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(help: "Subtract the overscan (BIASSEC, median per line) and trim to TRIMSEC/DATASEC first; masters must be built with `masters --overscan`.")
     var overscan = false
 
-    @Option(help: "Output format: xisf or fits.")
-    var format = "xisf"
-
-    @Flag(help: "Replace existing outputs.")
-    var overwrite = false
-
-    @Flag(help: "Print a JSON report.")
-    var json = false
+    @OptionGroup var written: FrameOutputOptions
+    var format: String { written.format }
+    var overwrite: Bool { written.overwrite }
+    var json: Bool { written.json }
 
     func validate() throws {
         guard link != nil || !lights.isEmpty else { throw ValidationError("give lights, or a plan with --link") }
         guard link == nil || (bias == nil && dark == nil && flat == nil) else { throw ValidationError("--link and --bias/--dark/--flat exclude each other") }
-        guard ["xisf", "fits"].contains(format) else { throw ValidationError("--format is xisf or fits") }
     }
 
     func run() throws {

@@ -38,17 +38,12 @@ struct DebayerCommand: ParsableCommand {
     @Option(help: "Demosaicing method: vng, bilinear or superpixel.")
     var method: DebayerMethod = DebayerParameters().method
 
-    @Option(help: "Output format: xisf or fits.")
-    var format = "xisf"
-
-    @Flag(help: "Replace existing outputs.")
-    var overwrite = false
-
-    @Flag(help: "Print a JSON report.")
-    var json = false
+    @OptionGroup var written: FrameOutputOptions
+    var format: String { written.format }
+    var overwrite: Bool { written.overwrite }
+    var json: Bool { written.json }
 
     func validate() throws {
-        guard ["xisf", "fits"].contains(format) else { throw ValidationError("--format is xisf or fits") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one frame") }
     }
 
