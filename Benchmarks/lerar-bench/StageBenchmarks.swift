@@ -1,10 +1,12 @@
 import Foundation
 import LerarCore
+import LerarDebayer
 import LerarIO
 import LerarNormalization
 import LerarRegistration
 
-/// `lerar-bench stage resample|analyze|ln FILE [REPEATS]` (ln: one frame normalized to a shifted copy of itself at
+/// `lerar-bench stage resample|analyze|ln|debayer-vng|debayer-bilinear|debayer-superpixel FILE [REPEATS]` (debayer: the
+/// frame taken as an RGGB mosaic; ln: one frame normalized to a shifted copy of itself at
 /// scale 1024: background models, star photometry and the surfaces applied; the reference is analysed once, as in
 /// a run): one registration step on one frame, in process, best and
 /// median of the repeats, so a change to a hot loop can be measured without the file I/O around it.
@@ -30,6 +32,10 @@ func runStageBenchmark(_ stage: String, path: String, repeats: Int) throws {
             precondition(!function.apply(to: image)[100, 100].isNaN)
         case "analyze":
             precondition(!registrar.analyze(image).stars.isEmpty)
+        case "debayer-vng", "debayer-bilinear", "debayer-superpixel":
+            let method = DebayerMethod(rawValue: String(stage.dropFirst("debayer-".count)))!
+            let rgb = try Debayer.debayer(image, layout: CFALayout(pattern: .rggb), method: method)
+            precondition(rgb.channelCount == 3)
         default:
             throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "unknown stage \(stage)"])
         }

@@ -64,6 +64,8 @@ public struct SessionConfiguration: Sendable, Codable, Equatable {
     public var brightestStarRate = 60_000.0
     /// Moffat β and the FWHM range of the subs, px.
     public var moffatBeta = 4.0, fwhmRange = 2.6...3.6
+    /// Seeing of an undersampled setup (short focal length, large pixels), px: the case drizzle is for.
+    public static let undersampledFWHM = 1.2...1.6
     /// Light-pollution gradient strength range across the frame, fraction of sky.
     public var gradientRange = 0.03...0.12
     /// Transparency range (1 = clear).

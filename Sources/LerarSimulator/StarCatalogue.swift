@@ -60,7 +60,8 @@ public struct MoffatPSF: Sendable {
     }
 
     /// Adds a star of total `flux` centred at (`x`, `y`) to `plane` (row-major, `width`×`height`); pixels near the
-    /// core are integrated by 3×3 sub-sampling so the centroid and flux are right to well under 0.01 px.
+    /// core are integrated by 3×3 sub-sampling (7×7 for undersampled stars, FWHM < 2 px) so the centroid and flux are
+    /// right to well under 0.01 px.
     public func render(flux: Double, x: Double, y: Double, into plane: inout [Float], width: Int, height: Int, scale: [Float]? = nil) {
         let norm = flux * (beta - 1) / (.pi * alpha * alpha)
         // Out to where the profile drops below 0.02 e-, at least 3 FWHM, at most 80 px.
@@ -69,18 +70,19 @@ public struct MoffatPSF: Sendable {
         let x0 = max(0, Int(x) - reach), x1 = min(width - 1, Int(x) + reach)
         let y0 = max(0, Int(y) - reach), y1 = min(height - 1, Int(y) + reach)
         guard x0 <= x1, y0 <= y1 else { return }
-        let inverseAlpha2 = 1 / (alpha * alpha), core = 2 * fwhm
+        let inverseAlpha2 = 1 / (alpha * alpha), core = max(2 * fwhm, 3)
+        let steps = fwhm < 2 ? 3 : 1, samples = Double((2 * steps + 1) * (2 * steps + 1))
         for py in y0...y1 {
             for px in x0...x1 {
                 let dx = Double(px) - x, dy = Double(py) - y
                 var value: Double
                 if abs(dx) < core && abs(dy) < core {
                     value = 0
-                    for sy in -1...1 { for sx in -1...1 {
-                        let ux = dx + Double(sx) / 3, uy = dy + Double(sy) / 3
+                    for sy in -steps...steps { for sx in -steps...steps {
+                        let ux = dx + Double(sx) / Double(2 * steps + 1), uy = dy + Double(sy) / Double(2 * steps + 1)
                         value += pow(1 + (ux * ux + uy * uy) * inverseAlpha2, -beta)
                     } }
-                    value /= 9
+                    value /= samples
                 } else {
                     value = pow(1 + (dx * dx + dy * dy) * inverseAlpha2, -beta)
                 }

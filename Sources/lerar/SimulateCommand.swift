@@ -33,6 +33,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "One-shot colour camera (RGGB Bayer mosaic, no filters).")
     var osc = false
 
+    @Flag(help: "Undersampled stars (FWHM 1.2–1.6 px instead of 2.6–3.6 px), as a short focal length with large pixels gives.")
+    var undersampled = false
+
     @Option(help: "Number of mosaic panels.")
     var mosaic = 1
 
@@ -75,6 +78,7 @@ struct SimulateCommand: ParsableCommand {
         configuration.filters = filters.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         configuration.exposure = exposure
         configuration.oneShotColor = osc
+        if undersampled { configuration.fwhmRange = SessionConfiguration.undersampledFWHM }
         configuration.panels = mosaic
         configuration.nights = nights
         configuration.seed = seed

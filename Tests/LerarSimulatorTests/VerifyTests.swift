@@ -72,3 +72,26 @@ import Testing
         #expect(checkedTrail, "no light had a trail; raise trailFraction")
     }
 }
+
+/// The undersampled option (for drizzle): stars of 1.2–1.6 px FWHM, rendered with fine enough pixel integration
+/// that the measured FWHM and positions stay true.
+@Suite struct UndersampledSessionTests {
+    @Test func undersampledStarsAreMeasuredAtTheirTrueFWHMAndPositions() throws {
+        var c = smallConfiguration(seed: 11)
+        c.filters = ["L"]
+        c.lightsPerFilter = 2
+        c.fwhmRange = SessionConfiguration.undersampledFWHM
+        let folder = SessionFolder()
+        _ = try SessionWriter(configuration: c).write(to: folder.path)
+        var sky = try ImageFile.read(folder.file("truth") + "/sky_L.fits")
+        var random = SeededRandom(seed: 3)
+        let level = sky.statistics()[0].median
+        sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(0.01 * level * random.gaussian()) } }
+        let report = try ResultVerifier.verify(sky, file: "sky", truthFolder: folder.file("truth"))
+        let fwhm = try #require(report.medianFWHM)
+        print(String(format: "undersampled truth sky: FWHM %.2f px (rendered %.2f), star RMS %.3f px over %d stars", fwhm, c.fwhmRange.lowerBound, report.starRMS ?? -1, report.starsInRMS))
+        // A 1.2 px star is broadened by its 1 px pixel to about 1.4–1.6 px at half maximum.
+        #expect(fwhm > 1.2 && fwhm < 1.8, "FWHM \(fwhm) px")
+        #expect(try #require(report.starRMS) < 0.1)
+    }
+}
