@@ -30,19 +30,6 @@ struct Mosaic {
         return .nan
     }
 
-    /// `estimate` limited to the range of the `channel` samples in the 5×5 neighbourhood of (`x`, `y`) (all finite).
-    @inline(__always) func clamp(_ estimate: Float, _ x: Int, _ y: Int, channel: Int) -> Float {
-        var low = Float.infinity, high = -Float.infinity
-        for dy in -2...2 {
-            let row = (y + dy) * width + x
-            for dx in -2...2 where pattern.channel(x: x + dx, y: y + dy) == channel {
-                let v = samples[row + dx]
-                low = min(low, v); high = max(high, v)
-            }
-        }
-        return min(high, max(low, estimate))
-    }
-
     /// Red, green and blue at (`x`, `y`) by bilinear interpolation; the pixel's own colour is its sample, or where it
     /// has no data, the mean of its nearest same-colour neighbours.
     @inline(__always) func bilinear(_ x: Int, _ y: Int) -> (Float, Float, Float) {

@@ -50,34 +50,77 @@ enum VNGDemosaic {
         return [0, 1, 2].flatMap { a in [0, 1, 2].map { b in (a * dx, b * dy) } }
     }
 
-    /// Offsets into the samples, and per pixel phase (x & 1, y & 1) the block samples' channels and their weights
-    /// (1 / how many samples of that colour the block has), for an image `width` px wide.
-    struct Tables {
-        var gradient: [[(Int, Int, Float)]] = []
-        var block: [[[(Int, Int, Float)]]] = [] // [phase][direction] → (offset, channel, weight)
+    /// Offsets into the samples for an image `width` px wide, flattened for the inner loop: the gradient terms of
+    /// each direction; per pixel phase (x & 1, y & 1) the block samples' channels and weights (1 / how many samples of
+    /// that colour the block has); per phase and colour the 5×5 samples of that colour (the range an estimate keeps to).
+    final class Tables: @unchecked Sendable {
+        let gradientA: UnsafeMutableBufferPointer<Int>, gradientB: UnsafeMutableBufferPointer<Int>
+        let gradientWeight: UnsafeMutableBufferPointer<Float>, gradientStart: UnsafeMutableBufferPointer<Int>
+        /// Block sample k of `direction` at `phase`: index ((phase · 8) + direction) · 9 + k.
+        let blockOffset: UnsafeMutableBufferPointer<Int>, blockChannel: UnsafeMutableBufferPointer<Int>, blockWeight: UnsafeMutableBufferPointer<Float>
+        /// Same-colour 5×5 offsets of (phase · 3 + channel): rangeStart[i]..<rangeStart[i + 1] in rangeOffset.
+        let rangeOffset: UnsafeMutableBufferPointer<Int>, rangeStart: UnsafeMutableBufferPointer<Int>
+        let neighbourhood: UnsafeMutableBufferPointer<Int>
+
+        static func buffer<T>(_ values: [T]) -> UnsafeMutableBufferPointer<T> {
+            let buffer = UnsafeMutableBufferPointer<T>.allocate(capacity: values.count)
+            _ = buffer.initialize(from: values)
+            return buffer
+        }
 
         init(width: Int, pattern: CFAPattern) {
-            gradient = VNGDemosaic.gradientTerms.map { terms in terms.map { ($0.1 * width + $0.0, $0.3 * width + $0.2, $0.4) } }
+            let terms = VNGDemosaic.gradientTerms
+            gradientA = Self.buffer(terms.flatMap { $0.map { $0.1 * width + $0.0 } })
+            gradientB = Self.buffer(terms.flatMap { $0.map { $0.3 * width + $0.2 } })
+            gradientWeight = Self.buffer(terms.flatMap { $0.map(\.4) })
+            gradientStart = Self.buffer(terms.reduce(into: [0]) { $0.append($0.last! + $1.count) })
+            var offsets: [Int] = [], channels: [Int] = [], weights: [Float] = [], range: [Int] = [], rangeStarts = [0]
             for phase in 0..<4 {
                 let px = phase & 1, py = phase >> 1
-                block.append(VNGDemosaic.blocks.map { offsets in
-                    let channels = offsets.map { pattern.channel(x: px + $0.0 + 4, y: py + $0.1 + 4) }
-                    let counts = (0..<3).map { c in channels.filter { $0 == c }.count }
-                    return zip(offsets, channels).map { offset, channel in (offset.1 * width + offset.0, channel, 1 / Float(counts[channel])) }
-                })
+                for block in VNGDemosaic.blocks {
+                    let colours = block.map { pattern.channel(x: px + $0.0 + 4, y: py + $0.1 + 4) }
+                    let counts = (0..<3).map { c in colours.filter { $0 == c }.count }
+                    for (offset, colour) in zip(block, colours) {
+                        offsets.append(offset.1 * width + offset.0); channels.append(colour); weights.append(1 / Float(counts[colour]))
+                    }
+                }
+                for colour in 0..<3 {
+                    for dy in -2...2 { for dx in -2...2 where pattern.channel(x: px + dx + 4, y: py + dy + 4) == colour { range.append(dy * width + dx) } }
+                    rangeStarts.append(range.count)
+                }
             }
+            blockOffset = Self.buffer(offsets); blockChannel = Self.buffer(channels); blockWeight = Self.buffer(weights)
+            rangeOffset = Self.buffer(range); rangeStart = Self.buffer(rangeStarts)
+            neighbourhood = Self.buffer((-2...2).flatMap { dy in (-2...2).map { dx in dy * width + dx } })
+        }
+
+        deinit {
+            for buffer in [gradientA, gradientB, gradientStart, blockOffset, blockChannel, rangeOffset, rangeStart, neighbourhood] { buffer.deallocate() }
+            gradientWeight.deallocate(); blockWeight.deallocate()
+        }
+
+        /// `estimate` kept within the range of the `channel` samples in the 5×5 neighbourhood of `centre`.
+        @inline(__always) func clamp(_ estimate: Float, _ samples: UnsafeBufferPointer<Float>, centre: Int, phase: Int, channel: Int) -> Float {
+            var low = Float.infinity, high = -Float.infinity
+            for i in rangeStart[phase * 3 + channel]..<rangeStart[phase * 3 + channel + 1] {
+                let v = samples[centre + rangeOffset[i]]
+                low = min(low, v); high = max(high, v)
+            }
+            return min(high, max(low, estimate))
         }
     }
 
     static func run(_ mosaic: Mosaic, metadata: ImageMetadata) -> Image {
         let tables = Tables(width: mosaic.width, pattern: mosaic.pattern)
-        let shared = UnsafeSendable((mosaic, tables))
+        let shared = UnsafeSendable(mosaic)
         return Image.rgb(width: mosaic.width, height: mosaic.height, metadata: metadata) { y, red, green, blue in
-            let (mosaic, tables) = shared.value
+            let mosaic = shared.value
             let width = mosaic.width, samples = mosaic.samples
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { gradients in
+            var gradients: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &gradients) { raw in
+            let gradients = raw.bindMemory(to: Float.self)
             for x in 0..<width {
-                guard x >= 2, y >= 2, x < width - 2, y < mosaic.height - 2, neighbourhoodHasData(samples, x: x, y: y, width: width) else {
+                guard x >= 2, y >= 2, x < width - 2, y < mosaic.height - 2, hasData(samples, centre: y * width + x, tables.neighbourhood) else {
                     (red[x], green[x], blue[x]) = mosaic.bilinear(x, y)
                     continue
                 }
@@ -85,7 +128,9 @@ enum VNGDemosaic {
                 var low = Float.infinity, high = -Float.infinity
                 for direction in 0..<8 {
                     var sum: Float = 0
-                    for (a, b, weight) in tables.gradient[direction] { sum += weight * abs(samples[centre + a] - samples[centre + b]) }
+                    for term in tables.gradientStart[direction]..<tables.gradientStart[direction + 1] {
+                        sum += tables.gradientWeight[term] * abs(samples[centre + tables.gradientA[term]] - samples[centre + tables.gradientB[term]])
+                    }
                     gradients[direction] = sum
                     low = min(low, sum); high = max(high, sum)
                 }
@@ -99,9 +144,10 @@ enum VNGDemosaic {
                 for direction in 0..<8 where gradients[direction] <= threshold && gradients[opposite[direction]] <= threshold { symmetric = true }
                 for direction in 0..<8 where gradients[direction] <= threshold && (!symmetric || gradients[opposite[direction]] <= threshold) {
                     used += 1
-                    for (offset, channel, weight) in tables.block[phase][direction] {
-                        let v = samples[centre + offset] * weight
-                        switch channel {
+                    let first = (phase * 8 + direction) * 9
+                    for k in first..<(first + 9) {
+                        let v = samples[centre + tables.blockOffset[k]] * tables.blockWeight[k]
+                        switch tables.blockChannel[k] {
                         case 0: sums.0 += v
                         case 1: sums.1 += v
                         default: sums.2 += v
@@ -113,11 +159,12 @@ enum VNGDemosaic {
                 let ownSum = own == 0 ? sums.0 : (own == 1 ? sums.1 : sums.2)
                 // No estimate beyond the range of that colour's samples around the pixel: a ratio taken next to a
                 // saturated core would otherwise overshoot (measured: 1.53 on data that ends at 1).
-                red[x] = own == 0 ? value : mosaic.clamp(estimate(value, sums.0, ownSum, used), x, y, channel: 0)
-                green[x] = own == 1 ? value : mosaic.clamp(estimate(value, sums.1, ownSum, used), x, y, channel: 1)
-                blue[x] = own == 2 ? value : mosaic.clamp(estimate(value, sums.2, ownSum, used), x, y, channel: 2)
+                red[x] = own == 0 ? value : tables.clamp(estimate(value, sums.0, ownSum, used), samples, centre: centre, phase: phase, channel: 0)
+                green[x] = own == 1 ? value : tables.clamp(estimate(value, sums.1, ownSum, used), samples, centre: centre, phase: phase, channel: 1)
+                blue[x] = own == 2 ? value : tables.clamp(estimate(value, sums.2, ownSum, used), samples, centre: centre, phase: phase, channel: 2)
             }
             }
+            _ = tables
         }
     }
 
@@ -135,12 +182,9 @@ enum VNGDemosaic {
         return value + (sum - ownSum) / used
     }
 
-    /// Whether all 25 samples around (`x`, `y`) are finite.
-    @inline(__always) static func neighbourhoodHasData(_ samples: UnsafeBufferPointer<Float>, x: Int, y: Int, width: Int) -> Bool {
-        for dy in -2...2 {
-            let row = (y + dy) * width + x
-            for dx in -2...2 where !samples[row + dx].isFinite { return false }
-        }
+    /// Whether all 25 samples around `centre` are finite.
+    @inline(__always) static func hasData(_ samples: UnsafeBufferPointer<Float>, centre: Int, _ neighbourhood: UnsafeMutableBufferPointer<Int>) -> Bool {
+        for offset in neighbourhood where !samples[centre + offset].isFinite { return false }
         return true
     }
 }
