@@ -30,12 +30,14 @@ bench: release
 	@scripts/bench-registration.sh
 	@scripts/bench-stages.sh
 	@scripts/bench-pipeline.sh
+	@scripts/bench-osc.sh
 
 bench-siril: release
 	@scripts/install-deps.sh --siril
 	@SIRIL=1 scripts/bench-integration.sh
 	@SIRIL=1 scripts/bench-registration.sh
 	@SIRIL=1 scripts/bench-pipeline.sh
+	@SIRIL=1 scripts/bench-osc.sh
 
 # Fuzzes the FITS and XISF readers with libFuzzer + AddressSanitizer: FUZZ_SECONDS per target (default 300).
 fuzz: deps
