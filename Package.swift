@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarSimulatorTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarRegistrationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarSimulator"]),
-        .testTarget(name: "LerarIntegrationTests", dependencies: ["LerarCore", "LerarIO", "LerarIntegration", "LerarSimulator"]),
+        .testTarget(name: "LerarIntegrationTests", dependencies: ["LerarCore", "LerarIO", "LerarIntegration", "LerarRegistration", "LerarSimulator"]),
         .target(name: "LerarTestSupport", path: "Tests/LerarTestSupport"),
         .testTarget(name: "LerarCalibrationTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarSimulator", "LerarTestSupport"]),
         .testTarget(name: "LerarNormalizationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration", "LerarNormalization", "LerarSimulator"]),
