@@ -5,4 +5,4 @@
 set -euo pipefail
 FRAME=${BENCH_DIR:-bench-output/stack}/frames/frame_0002.fit
 [ -f "$FRAME" ] || { echo "run scripts/bench-integration.sh first (it writes the frames)" >&2; exit 1; }
-for stage in analyze resample ln debayer-vng debayer-bilinear debayer-superpixel; do .build/release/lerar-bench stage "$stage" "$FRAME" "${BENCH_REPEATS:-5}"; done
+for stage in analyze resample ln drizzle debayer-vng debayer-bilinear debayer-superpixel; do .build/release/lerar-bench stage "$stage" "$FRAME" "${BENCH_REPEATS:-5}"; done

@@ -1,11 +1,12 @@
 import Foundation
 import LerarCore
 import LerarDebayer
+import LerarIntegration
 import LerarIO
 import LerarNormalization
 import LerarRegistration
 
-/// `lerar-bench stage resample|analyze|ln|debayer-vng|debayer-bilinear|debayer-superpixel FILE [REPEATS]` (debayer: the
+/// `lerar-bench stage resample|analyze|ln|drizzle|debayer-vng|debayer-bilinear|debayer-superpixel FILE [REPEATS]` (debayer: the
 /// frame taken as an RGGB mosaic; ln: one frame normalized to a shifted copy of itself at
 /// scale 1024: background models, star photometry and the surfaces applied; the reference is analysed once, as in
 /// a run): one registration step on one frame, in process, best and
@@ -32,6 +33,11 @@ func runStageBenchmark(_ stage: String, path: String, repeats: Int) throws {
             precondition(!function.apply(to: image)[100, 100].isNaN)
         case "analyze":
             precondition(!registrar.analyze(image).stars.isEmpty)
+        case "drizzle":
+            // One frame dropped onto a ×2 grid (drop 0.9, square), as each frame of a drizzle integration is.
+            var drizzle = DrizzleAccumulator(referenceWidth: image.width, referenceHeight: image.height, channels: image.channelCount)
+            drizzle.add(image, toReference: AffineTransform2D.rotation(0.003, about: (Double(image.width) / 2, Double(image.height) / 2), shift: (3.37, -2.71)))
+            precondition(drizzle.width == 2 * image.width)
         case "debayer-vng", "debayer-bilinear", "debayer-superpixel":
             let method = DebayerMethod(rawValue: String(stage.dropFirst("debayer-".count)))!
             let rgb = try Debayer.debayer(image, layout: CFALayout(pattern: .rggb), method: method)

@@ -60,6 +60,11 @@ public struct DrizzleAccumulator: Sendable {
         precondition(frame.channelCount == channels, "drizzle of \(frame.channelCount)-channel frames into \(channels) channels")
         let shrink = parameters.dropShrink, scale = parameters.scale
         let outWidth = width, outHeight = height, plane = width * height
+        // Room for the output pixels one drop reaches (a drop of the largest area the transform gives, ×4 margin).
+        let corner = toReference.apply(1, 0), origin = toReference.apply(0, 0), other = toReference.apply(0, 1)
+        let largest = 4 * shrink * scale * max(1, hypot(corner.x - origin.x, corner.y - origin.y), hypot(other.x - origin.x, other.y - origin.y))
+        let capacity = Int((2 * largest + 3) * (2 * largest + 3))
+        withUnsafeTemporaryAllocation(of: (Int, Double).self, capacity: capacity) { overlaps in
         for y in 0..<frame.height {
             for x in 0..<frame.width {
                 let centre = toReference.apply(Double(x), Double(y))
@@ -72,7 +77,7 @@ public struct DrizzleAccumulator: Sendable {
                 let x0 = max(0, Int((o.x - reach).rounded())), x1 = min(outWidth - 1, Int((o.x + reach).rounded()))
                 let y0 = max(0, Int((o.y - reach).rounded())), y1 = min(outHeight - 1, Int((o.y + reach).rounded()))
                 guard x0 <= x1, y0 <= y1 else { continue }
-                var overlaps: [(Int, Double)] = []
+                var count = 0
                 var total = 0.0
                 for oy in y0...y1 {
                     for ox in x0...x1 {
@@ -85,7 +90,7 @@ public struct DrizzleAccumulator: Sendable {
                             let sigma = side / 2.3548, dx = Double(ox) - o.x, dy = Double(oy) - o.y
                             share = exp(-(dx * dx + dy * dy) / (2 * sigma * sigma))
                         }
-                        if share > 0 { overlaps.append((oy * outWidth + ox, share)); total += share }
+                        if share > 0, count < capacity { overlaps[count] = (oy * outWidth + ox, share); count += 1; total += share }
                     }
                 }
                 guard total > 0 else { continue }
@@ -99,13 +104,14 @@ public struct DrizzleAccumulator: Sendable {
                         sample = replaced
                     }
                     guard sample.isFinite else { continue }
-                    for (index, share) in overlaps {
+                    for (index, share) in overlaps[0..<count] {
                         let w = weight * share * norm
                         sums[channel * plane + index] += w * Double(sample)
                         weights[channel * plane + index] += w
                     }
                 }
             }
+        }
         }
     }
 
