@@ -100,7 +100,7 @@ struct BandContext: Sendable {
                 case .maximum: output[pixel] = values[kept.upperBound - 1]
                 }
             }
-            tallies.add(low: Array(UnsafeBufferPointer(start: lowCounts, count: count)), high: Array(UnsafeBufferPointer(start: highCounts, count: count)),
+            tallies.add(channel: channel, low: Array(UnsafeBufferPointer(start: lowCounts, count: count)), high: Array(UnsafeBufferPointer(start: highCounts, count: count)),
                         range: Array(UnsafeBufferPointer(start: rangeCounts, count: count)))
         }
     }

@@ -92,7 +92,7 @@ public struct IntegrationEngine: Sendable {
         // as much as reading it).
         let band = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * bandRows * width)
         defer { band.deallocate() }
-        let tallies = RejectionTallies(frames: count)
+        let tallies = RejectionTallies(frames: count, channels: channels)
         let network = SortingNetwork(size: count)
         let totalBands = channels * ((height + bandRows - 1) / bandRows)
         var bandsDone = 0
@@ -138,7 +138,8 @@ public struct IntegrationEngine: Sendable {
         output.metadata.addHistory("\(LerarVersion.application) integrate: \(count) frames; \(parameters.summary.replacingOccurrences(of: "rejection=auto", with: "rejection=auto→\(resolved.rawValue)"))")
         let reports = (0..<count).map { i in
             IntegrationResult.FrameReport(path: paths[i], weights: weights[i], estimates: estimates.isEmpty ? [] : estimates[i],
-                                          rejectedLow: tallies.low[i], rejectedHigh: tallies.high[i], rangeRejected: tallies.range[i])
+                                          rejectedLow: tallies.low[i], rejectedHigh: tallies.high[i], rangeRejected: tallies.range[i],
+                                          rejectedLowByChannel: tallies.lowByChannel.map { $0[i] }, rejectedHighByChannel: tallies.highByChannel.map { $0[i] })
         }
         return IntegrationResult(image: output, rejectionLow: lowMap, rejectionHigh: highMap, frames: reports, rejection: resolved, bandRows: bandRows)
     }
@@ -187,16 +188,25 @@ public protocol LocalFrameNormalization: Sendable {
     func signalScale(frame: Int, channel: Int) -> Double
 }
 
-/// Thread-safe per-frame rejection counters.
+/// Thread-safe per-frame rejection counters, in total and per channel.
 final class RejectionTallies: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var low: [Int], high: [Int], range: [Int]
-    init(frames: Int) {
+    /// [channel][frame].
+    private(set) var lowByChannel: [[Int]], highByChannel: [[Int]]
+    init(frames: Int, channels: Int) {
         low = [Int](repeating: 0, count: frames)
         high = low
         range = low
+        lowByChannel = [[Int]](repeating: low, count: channels)
+        highByChannel = lowByChannel
     }
-    func add(low l: [Int], high h: [Int], range r: [Int]) {
-        lock.withLock { for i in 0..<low.count { low[i] += l[i]; high[i] += h[i]; range[i] += r[i] } }
+    func add(channel: Int, low l: [Int], high h: [Int], range r: [Int]) {
+        lock.withLock {
+            for i in 0..<low.count {
+                low[i] += l[i]; high[i] += h[i]; range[i] += r[i]
+                lowByChannel[channel][i] += l[i]; highByChannel[channel][i] += h[i]
+            }
+        }
     }
 }

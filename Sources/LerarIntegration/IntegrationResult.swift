@@ -11,6 +11,8 @@ public struct IntegrationResult: Sendable {
         public var rejectedLow: Int, rejectedHigh: Int
         /// Samples left out as no data (NaN) or by range clipping.
         public var rangeRejected: Int
+        /// Samples rejected low / high in each channel (R, G, B for colour).
+        public var rejectedLowByChannel: [Int], rejectedHighByChannel: [Int]
     }
 
     public var image: Image

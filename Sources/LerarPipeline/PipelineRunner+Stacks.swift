@@ -15,6 +15,8 @@ extension PipelineRunner {
         var rejection: String
         /// Per input frame, in order: samples rejected low / high, % of its pixels.
         var rejectedLowPercent: [Double], rejectedHighPercent: [Double]
+        /// Per channel, over the whole stack: samples rejected low / high, % of the channel's samples.
+        var rejectedLowPercentByChannel: [Double], rejectedHighPercentByChannel: [Double]
         var crop: [Int]?
         var lnReference: String?
         var lnScales: [String: Double]
@@ -88,6 +90,8 @@ extension PipelineRunner {
             let count = Double(max(1, result.rejectedLowPercent.count))
             row.rejectedLowPercent = result.rejectedLowPercent.reduce(0, +) / count
             row.rejectedHighPercent = result.rejectedHighPercent.reduce(0, +) / count
+            row.rejectedLowPercentByChannel = result.rejectedLowPercentByChannel
+            row.rejectedHighPercentByChannel = result.rejectedHighPercentByChannel
             for (position, index) in members.enumerated() where position < result.rejectedLowPercent.count {
                 frames[index].lnScale = result.lnScales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent]
                 rejectedShares[index] = (result.rejectedLowPercent[position], result.rejectedHighPercent[position])
@@ -191,13 +195,17 @@ extension PipelineRunner {
             }
             crop = area.rectangle().map { [$0.x, $0.y, $0.width, $0.height] }
         }
-        let pixels = Double(image.pixelCount * image.channelCount)
+        let pixels = Double(image.pixelCount * image.channelCount), perChannel = Double(image.pixelCount * members.count)
         log.info(String(format: "stack %@: %d frames, rejection %@, %.3f %% low / %.3f %% high rejected → %@", stackFolders[stack]!, members.count,
                         result.rejection.rawValue, 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLow }) / (pixels * Double(members.count)),
-                        100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHigh }) / (pixels * Double(members.count)), (path as NSString).lastPathComponent))
+                        100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHigh }) / (pixels * Double(members.count)), (path as NSString).lastPathComponent)
+                 + (image.channelCount == 3 ? "; per channel R/G/B low " + (0..<3).map { c in String(format: "%.3f", 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel) }.joined(separator: "/")
+                    + " %, high " + (0..<3).map { c in String(format: "%.3f", 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel) }.joined(separator: "/") + " %" : ""))
         return StackResult(master: path, maps: maps, rejection: result.rejection.rawValue,
                            rejectedLowPercent: result.frames.map { 100 * Double($0.rejectedLow) / pixels },
                            rejectedHighPercent: result.frames.map { 100 * Double($0.rejectedHigh) / pixels },
+                           rejectedLowPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel },
+                           rejectedHighPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel },
                            crop: crop, lnReference: lnReference, lnScales: scales)
     }
 

@@ -46,6 +46,12 @@ struct RunReport {
 
     func number(_ value: Double?, _ format: String = "%.2f") -> String { value.map { String(format: format, $0) } ?? "—" }
 
+    /// " (R 0.041 · G 0.050 · B 0.047)" for a colour stack's per-channel percentages, nothing for one channel.
+    func byChannel(_ values: [Double]?) -> String {
+        guard let values, values.count == 3 else { return "" }
+        return "<br><small>" + zip(["R", "G", "B"], values).map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: " · ") + "</small>"
+    }
+
     func name(_ path: String?) -> String { path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "—" }
 
     func header() -> String {
@@ -67,7 +73,7 @@ struct RunReport {
         var html = "<h2>Stacks</h2><table id=stacks><tr><th>stack</th><th>filter</th><th>panel</th><th>frames</th><th>rejected frames</th><th>rejection</th><th>low %</th><th>high %</th><th>crop</th><th>master</th></tr>"
         for stack in summary.stacks {
             html += "<tr><td>\(escape(stack.name))</td><td>\(escape(stack.filter))</td><td>\(escape(stack.panel))</td><td>\(stack.frames)</td><td>\(stack.rejectedFrames)</td>"
-            html += "<td>\(escape(stack.rejection ?? stack.skipped ?? "—"))</td><td>\(number(stack.rejectedLowPercent, "%.3f"))</td><td>\(number(stack.rejectedHighPercent, "%.3f"))</td>"
+            html += "<td>\(escape(stack.rejection ?? stack.skipped ?? "—"))</td><td>\(number(stack.rejectedLowPercent, "%.3f"))\(byChannel(stack.rejectedLowPercentByChannel))</td><td>\(number(stack.rejectedHighPercent, "%.3f"))\(byChannel(stack.rejectedHighPercentByChannel))</td>"
             html += "<td>\(stack.crop.map { "\($0[2])×\($0[3]) at \($0[0]),\($0[1])" } ?? "—")</td><td class=l>\(escape(name(stack.autocropped ?? stack.master)))</td></tr>"
         }
         html += "</table><div class=previews id=stack-previews>"

@@ -41,6 +41,8 @@ public struct RunSummary: Sendable, Codable {
         public var rejection: String?
         /// Rejected samples over the whole stack, % (low, high).
         public var rejectedLowPercent: Double?, rejectedHighPercent: Double?
+        /// The same per channel (R, G, B for a colour stack), %.
+        public var rejectedLowPercentByChannel: [Double]?, rejectedHighPercentByChannel: [Double]?
         /// Autocrop rectangle (x, y, width, height), px.
         public var crop: [Int]?
         public var skipped: String?

@@ -50,6 +50,12 @@ import Testing
         defer { osc.remove(); mono.remove() }
         let summary = try osc.run()
         #expect(summary.stacks.count == 1 && summary.stacks[0].frames == 8)
+        // Rejection is reported per channel too; their mean is the stack's overall share.
+        let lowByChannel = try #require(summary.stacks[0].rejectedLowPercentByChannel), highByChannel = try #require(summary.stacks[0].rejectedHighPercentByChannel)
+        #expect(lowByChannel.count == 3 && highByChannel.count == 3)
+        #expect(abs(lowByChannel.reduce(0, +) / 3 - (summary.stacks[0].rejectedLowPercent ?? -1)) < 1e-9)
+        #expect(abs(highByChannel.reduce(0, +) / 3 - (summary.stacks[0].rejectedHighPercent ?? -1)) < 1e-9)
+        print("OSC rejection per channel, % low: \(lowByChannel), high: \(highByChannel)")
         let path = try #require(summary.stacks[0].master)
         #expect(path.contains("_CFA_"))
         let master = try ImageFile.read(path)
