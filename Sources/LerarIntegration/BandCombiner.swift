@@ -13,6 +13,8 @@ struct BandContext: Sendable {
     let rejection: StackRejection
     let tallies: RejectionTallies
     let network: SortingNetwork
+    /// When set, `marks[frame · bandSize + pixel]` is set to 1 for every rejected sample (zeroed by the caller).
+    var marks: UnsafeSendable<UnsafeMutableBufferPointer<UInt8>>? = nil
 
     func combine(band: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>,
                  low: UnsafeMutableBufferPointer<Float>?, high: UnsafeMutableBufferPointer<Float>?) {
@@ -40,6 +42,7 @@ struct BandContext: Sendable {
                         normalized[i] = .nan
                         values[i] = .infinity
                         rangeCounts[i] += 1
+                        if raw.isFinite { marks?.value[i * bandSize + pixel] = 1 }
                         continue
                     }
                     let value = raw * scale[i * channels + channel] + offset[i * channels + channel]
@@ -72,11 +75,13 @@ struct BandContext: Sendable {
                         if v < lowest || (v == lowest && lowTies > 0) {
                             if v == lowest { lowTies -= 1 }
                             lowCounts[i] += 1
+                            marks?.value[i * bandSize + pixel] = 1
                             continue
                         }
                         if v > highest || (v == highest && highTies > 0) {
                             if v == highest { highTies -= 1 }
                             highCounts[i] += 1
+                            marks?.value[i * bandSize + pixel] = 1
                             continue
                         }
                         let w = weight[i]

@@ -53,9 +53,10 @@ public struct DrizzleAccumulator: Sendable {
         ((reference.x + 0.5) * parameters.scale - 0.5, (reference.y + 0.5) * parameters.scale - 0.5)
     }
 
-    /// Drops every pixel of `frame` through `toReference` (frame px → reference px) with `weight`. `value` may replace
+    /// Drops every pixel of `frame` through `toReference` (frame px → reference px) with `weight` (times
+    /// `channelWeights[channel]` when given). `value` may replace
     /// a sample (normalization) or reject it (nil), given the channel, the sample and where it lands on the reference.
-    public mutating func add(_ frame: Image, toReference: any PixelMapping, weight: Double = 1,
+    public mutating func add(_ frame: Image, toReference: any PixelMapping, weight: Double = 1, channelWeights: [Double]? = nil,
                              value: ((_ channel: Int, _ sample: Float, _ reference: (x: Double, y: Double)) -> Float?)? = nil) {
         precondition(frame.channelCount == channels, "drizzle of \(frame.channelCount)-channel frames into \(channels) channels")
         let shrink = parameters.dropShrink, scale = parameters.scale
@@ -105,7 +106,7 @@ public struct DrizzleAccumulator: Sendable {
                     }
                     guard sample.isFinite else { continue }
                     for (index, share) in overlaps[0..<count] {
-                        let w = weight * share * norm
+                        let w = weight * (channelWeights?[channel] ?? 1) * share * norm
                         sums[channel * plane + index] += w * Double(sample)
                         weights[channel * plane + index] += w
                     }

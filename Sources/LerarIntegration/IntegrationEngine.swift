@@ -10,7 +10,9 @@ public struct IntegrationEngine: Sendable {
 
     public init(parameters: IntegrationParameters) { self.parameters = parameters }
 
-    public func integrate(paths: [String], local: (any LocalFrameNormalization)? = nil,
+    /// Integrates `paths` (registered frames); with `recordRejection`, which samples of each frame were rejected is
+    /// kept too (`rejectedSamples`, one bit per sample) for drizzle.
+    public func integrate(paths: [String], local: (any LocalFrameNormalization)? = nil, recordRejection: Bool = false,
                           progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> IntegrationResult {
         guard !paths.isEmpty else { throw IntegrationError.tooFewFrames(0) }
         if parameters.normalization == .local && local == nil { throw IntegrationError.missingLocalNormalization }
@@ -93,6 +95,9 @@ public struct IntegrationEngine: Sendable {
         let band = UnsafeMutableBufferPointer<Float>.allocate(capacity: count * bandRows * width)
         defer { band.deallocate() }
         let tallies = RejectionTallies(frames: count, channels: channels)
+        let masks = recordRejection ? RejectionMasks(frames: count, channels: channels, width: width, height: height) : nil
+        let marks = recordRejection ? UnsafeMutableBufferPointer<UInt8>.allocate(capacity: count * bandRows * width) : nil
+        defer { marks?.deallocate() }
         let network = SortingNetwork(size: count)
         let totalBands = channels * ((height + bandRows - 1) / bandRows)
         var bandsDone = 0
@@ -116,7 +121,9 @@ public struct IntegrationEngine: Sendable {
                 }
                 let context = BandContext(width: width, rows: rows, channel: channel, channels: channels, count: count,
                                           scale: scale, offset: offset, weights: weights.map { $0[channel] }, parameters: parameters,
-                                          rejection: rejection, tallies: tallies, network: network)
+                                          rejection: rejection, tallies: tallies, network: network,
+                                          marks: marks.map { UnsafeSendable(UnsafeMutableBufferPointer(rebasing: $0[0..<(count * bandSize)])) })
+                if let marks { _ = UnsafeMutableBufferPointer(rebasing: marks[0..<(count * bandSize)]).initialize(repeating: 0) }
                 do {
                     let input = UnsafeBufferPointer(band)
                     output.withMutableChannel(channel) { out in
@@ -127,6 +134,7 @@ public struct IntegrationEngine: Sendable {
                         if let high { highMap!.withMutableChannel(channel) { _ = UnsafeMutableBufferPointer(rebasing: $0[(rows.lowerBound * width)..<(rows.upperBound * width)]).update(fromContentsOf: high) }; high.deallocate() }
                     }
                 }
+                if let masks, let marks { masks.record(channel: channel, firstRow: rows.lowerBound, bandSize: bandSize, marks: UnsafeBufferPointer(rebasing: marks[0..<(count * bandSize)])) }
                 bandsDone += 1
                 progress?("integrating rows", bandsDone, totalBands)
                 y0 = rows.upperBound
@@ -141,7 +149,8 @@ public struct IntegrationEngine: Sendable {
                                           rejectedLow: tallies.low[i], rejectedHigh: tallies.high[i], rangeRejected: tallies.range[i],
                                           rejectedLowByChannel: tallies.lowByChannel.map { $0[i] }, rejectedHighByChannel: tallies.highByChannel.map { $0[i] })
         }
-        return IntegrationResult(image: output, rejectionLow: lowMap, rejectionHigh: highMap, frames: reports, rejection: resolved, bandRows: bandRows)
+        return IntegrationResult(image: output, rejectionLow: lowMap, rejectionHigh: highMap, frames: reports, rejection: resolved, bandRows: bandRows,
+                                 rejectedSamples: masks)
     }
 
     /// Weights per frame and channel, divided by the largest.

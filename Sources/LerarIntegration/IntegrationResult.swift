@@ -23,6 +23,8 @@ public struct IntegrationResult: Sendable {
     public var rejection: IntegrationParameters.Rejection
     /// Rows per band used to stay within the memory budget.
     public var bandRows: Int
+    /// Per-frame rejected samples, when asked for (drizzle).
+    public var rejectedSamples: RejectionMasks?
 }
 
 /// Why an integration could not run.

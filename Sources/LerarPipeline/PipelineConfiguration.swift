@@ -73,6 +73,10 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var rejectionMaps = true
         public var minimumFrames = 3
         public var autocrop = true
+        /// Drizzle scale (0: no drizzle); drop shrink and kernel as `DrizzleParameters`.
+        public var drizzle = 0.0
+        public var dropShrink = DrizzleParameters().dropShrink
+        public var drizzleKernel = DrizzleParameters().kernel
     }
 
     /// One-shot-colour lights (a BAYERPAT) are debayered after calibration and cosmetic correction.
@@ -108,6 +112,8 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         if normalization.scale < 32 { try fail("normalization.scale", "must be at least 32 px") }
         if integration.minimumFrames < 1 { try fail("integration.minimumFrames", "must be at least 1") }
         if link.minimumFrames < 1 { try fail("link.minimumFrames", "must be at least 1") }
+        if integration.drizzle != 0 && !(1...4).contains(integration.drizzle) { try fail("integration.drizzle", "is 0 (off) or a scale of 1…4") }
+        if !(0.1...1).contains(integration.dropShrink) { try fail("integration.dropShrink", "must be 0.1…1") }
         do { _ = try link.rules.keywords() } catch { try fail("link.groupBy", (error as? LocalizedError)?.errorDescription ?? "\(error)") }
         if !["xisf", "fits"].contains(output.format) { try fail("output.format", "is xisf or fits") }
     }
@@ -123,6 +129,11 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         p.overscan = calibration.overscan
         p.outputExtension = output.format
         return p
+    }
+
+    /// Drizzle settings, nil when drizzle is off.
+    public var drizzleParameters: DrizzleParameters? {
+        integration.drizzle > 0 ? DrizzleParameters(scale: integration.drizzle, dropShrink: integration.dropShrink, kernel: integration.drizzleKernel) : nil
     }
 
     /// Debayer settings for one-shot-colour lights.

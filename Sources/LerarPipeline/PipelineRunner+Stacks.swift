@@ -20,6 +20,8 @@ extension PipelineRunner {
         var crop: [Int]?
         var lnReference: String?
         var lnScales: [String: Double]
+        /// The drizzled master and its coverage map, when drizzle is on.
+        var drizzled: String? = nil, drizzleCoverage: String? = nil
     }
 
     func normalizedPath(_ index: Int) -> String {
@@ -55,12 +57,14 @@ extension PipelineRunner {
             if local {
                 let key = StepCache.key("lnref", inputKeys + [StepCache.describe(ln), "\(configuration.normalization.referenceFrames)", "\(configuration.normalization.flattenReference)"])
                 lnKey = key
-                for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key]) }
+                // The record holds the LN function itself (drizzle applies it where each drop lands).
+                for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key, "function"]) }
                 inputKeys = members.map { frames[$0].normalizeKey! }
             }
             let weights = members.map { String(format: "%.6g", frames[$0].measurement?.weight ?? 0) }
             let parameters = configuration.integrationParameters(weights: [:])
             let settings: [String] = [StepCache.describe(parameters), "\(configuration.integration.autocrop)", configuration.output.format]
+                + (configuration.drizzleParameters.map { [StepCache.describe($0)] } ?? [])
             let key = StepCache.key("integrate", inputKeys + weights + settings)
             let result: StackResult
             if cache.intact(key) != nil, let cached = cache.payload(key, as: StackResult.self) {
@@ -85,6 +89,8 @@ extension PipelineRunner {
             }
             row.master = result.master
             row.lnReference = result.lnReference
+            row.drizzled = result.drizzled
+            row.drizzleCoverage = result.drizzleCoverage
             row.rejection = result.rejection
             row.crop = result.crop
             let count = Double(max(1, result.rejectedLowPercent.count))
@@ -154,14 +160,14 @@ extension PipelineRunner {
                 area?.add(normalized)
                 try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try ImageFile.write(normalized, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
-                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: [output], payload: function.scales)
+                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: [output], payload: function)
                 for note in function.notes { log.info("LN \(URL(fileURLWithPath: input).lastPathComponent): \(note)") }
             }
             summary.count("normalize", computed: todo.count)
         }
         var scales: [String: Double] = [:]
         for index in indices {
-            scales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] = cache.payload(frames[index].normalizeKey!, as: [Double].self)?.first
+            scales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] = cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self)?.scales.first
         }
         return scales
     }
@@ -170,7 +176,7 @@ extension PipelineRunner {
         var table: [String: Double] = [:]
         for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = frames[index].measurement?.weight ?? 0 }
         let parameters = configuration.integrationParameters(weights: table)
-        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs) { [observer] label, done, total in
+        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, recordRejection: configuration.drizzleParameters != nil) { [observer] label, done, total in
             observer.advanced("integrate: \(label)", done: done, total: total)
         }
         let path = masterLightPath(stack)
@@ -201,12 +207,16 @@ extension PipelineRunner {
                         100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHigh }) / (pixels * Double(members.count)), (path as NSString).lastPathComponent)
                  + (image.channelCount == 3 ? "; per channel R/G/B low " + (0..<3).map { c in String(format: "%.3f", 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel) }.joined(separator: "/")
                     + " %, high " + (0..<3).map { c in String(format: "%.3f", 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel) }.joined(separator: "/") + " %" : ""))
-        return StackResult(master: path, maps: maps, rejection: result.rejection.rawValue,
+        var drizzled: (String, String)?
+        if let drizzle = configuration.drizzleParameters {
+            drizzled = try drizzleStack(stack, members: members, result: result, parameters: drizzle, local: lnReference != nil)
+        }
+        return StackResult(master: path, maps: maps + (drizzled.map { [$0.0, $0.1] } ?? []), rejection: result.rejection.rawValue,
                            rejectedLowPercent: result.frames.map { 100 * Double($0.rejectedLow) / pixels },
                            rejectedHighPercent: result.frames.map { 100 * Double($0.rejectedHigh) / pixels },
                            rejectedLowPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel },
                            rejectedHighPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel },
-                           crop: crop, lnReference: lnReference, lnScales: scales)
+                           crop: crop, lnReference: lnReference, lnScales: scales, drizzled: drizzled?.0, drizzleCoverage: drizzled?.1)
     }
 
     /// Crops the masters of each panel to the area all their frames cover — one rectangle per panel, so the

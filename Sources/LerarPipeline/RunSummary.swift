@@ -45,6 +45,8 @@ public struct RunSummary: Sendable, Codable {
         public var rejectedLowPercentByChannel: [Double]?, rejectedHighPercentByChannel: [Double]?
         /// Autocrop rectangle (x, y, width, height), px.
         public var crop: [Int]?
+        /// The drizzled master and its coverage map (summed drop weights), when drizzle is on.
+        public var drizzled: String?, drizzleCoverage: String?
         public var skipped: String?
     }
 

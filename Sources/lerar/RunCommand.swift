@@ -69,6 +69,7 @@ struct RunCommand: ParsableCommand {
             for stack in summary.stacks {
                 if let skipped = stack.skipped { print("  \(stack.name): not integrated (\(skipped))"); continue }
                 print("  \(stack.autocropped ?? stack.master ?? "")  (\(stack.frames) frames, \(stack.rejectedFrames) rejected, \(stack.rejection ?? ""))")
+                if let drizzled = stack.drizzled { print("  \(drizzled)  (drizzle; coverage map beside it)") }
             }
             Self.printSkipped(summary)
             if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (see the log)") }

@@ -1,0 +1,47 @@
+import Foundation
+import LerarCalibration
+import LerarCore
+import LerarIntegration
+import LerarIO
+import LerarNormalization
+
+/// Drizzle of a stack, after its normal integration: every accepted frame's calibrated pixels dropped through its
+/// registration, normalized by its LN function where each drop lands, weighted as in the integration, and without
+/// the samples the integration rejected (PixInsight's DrizzleIntegration does the same with ImageIntegration's data).
+extension PipelineRunner {
+    /// Writes `masterLight_<stack>_drizzle<scale>x` and its coverage map; returns their paths.
+    func drizzleStack(_ stack: String, members: [Int], result: IntegrationResult, parameters: DrizzleParameters, local: Bool) throws -> (String, String) {
+        guard let masks = result.rejectedSamples else { throw PipelineError.badConfiguration(path: nil, reason: "internal: drizzle without the integration's rejection") }
+        try ensureCalibrated(members)
+        let reference = result.image
+        var accumulator = DrizzleAccumulator(referenceWidth: reference.width, referenceHeight: reference.height, channels: reference.channelCount, parameters: parameters)
+        let start = Date()
+        for (position, index) in members.enumerated() {
+            guard let registration = frames[index].registration, let transform = registration.transform else { continue }
+            let image = try ImageFile.read(registration.path)
+            let function = local ? cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self) : nil
+            if local && function == nil { log.warning("drizzle: no LN function recorded for \(registration.path); dropped without normalization") }
+            accumulator.add(image, toReference: transform, channelWeights: result.frames[position].weights) { channel, sample, at in
+                // LN marks 0 as no data, as the normal integration does.
+                guard sample.isFinite, sample != 0 else { return nil }
+                if masks.isRejected(frame: position, channel: channel, x: Int(at.x.rounded()), y: Int(at.y.rounded())) { return nil }
+                guard let function else { return sample }
+                return Float(function.offsets[channel].value(x: at.x, y: at.y)) + Float(function.scales[channel]) * sample
+            }
+            observer.advanced("drizzle", done: position + 1, total: members.count)
+        }
+        var metadata = reference.metadata
+        metadata.addHistory(String(format: "%@ drizzle: scale %.2f, drop shrink %.2f, %@ kernel, %d frames, with the integration's weights, LN and rejection",
+                                   LerarVersion.application, parameters.scale, parameters.dropShrink, parameters.kernel.rawValue, members.count))
+        let (image, coverage) = accumulator.result(metadata: metadata)
+        let master = masterLightPath(stack)
+        let base = (master as NSString).deletingPathExtension + "_drizzle" + LinkFormatting.number(parameters.scale) + "x"
+        let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
+        try ImageFile.write(image, to: base + "." + configuration.output.format, options: options)
+        try ImageFile.write(coverage, to: base + "_coverage." + configuration.output.format, options: options)
+        let seconds = Date().timeIntervalSince(start)
+        log.info(String(format: "stack %@: drizzled ×%.2f (%d frames, %.2f s per frame) → %@", stackFolders[stack]!, parameters.scale, members.count,
+                        seconds / Double(max(1, members.count)), (base as NSString).lastPathComponent))
+        return (base + "." + configuration.output.format, base + "_coverage." + configuration.output.format)
+    }
+}
