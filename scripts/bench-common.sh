@@ -10,3 +10,34 @@ bench_measure() {
     printf '%-8s %s wall %7.2f s   peak RSS %7.0f MB\n' "$label" "$stage" "$seconds" "$(echo "$kilobytes / 1024" | bc -l)" >&2
     echo "$seconds $kilobytes"
 }
+
+# siril_session SESSION WORK LIGHT_OPTIONS: links the session's bias, 300 s darks, flats and lights into Siril's
+# folders under WORK (the extension it expects) and writes WORK/pipeline.ssf: masters, calibration with
+# LIGHT_OPTIONS added to `preprocess` (e.g. "-cfa -equalize_cfa -debayer"), global star registration, stack.
+siril_session() {
+    local session=$1 work=$2 options=$3 kind i f
+    rm -rf "$work"
+    for kind in bias darks flats lights; do mkdir -p "$work/$kind"; done
+    i=0; for f in "$session"/bias/*.fits; do i=$((i + 1)); ln -s "$f" "$work/bias/src_$(printf %05d $i).fit"; done
+    i=0; for f in "$session"/darks/DARK_300*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
+    i=0; for f in "$session"/flats/*.fits "$session"/flats/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/flats/src_$(printf %05d $i).fit"; done
+    i=0; for f in "$session"/lights/*.fits "$session"/lights/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/lights/src_$(printf %05d $i).fit"; done
+    cat > "$work/pipeline.ssf" <<SSF
+requires 1.0.0
+cd bias
+link bias_
+stack bias_ rej 3 3 -nonorm -out=../master_bias
+cd ../darks
+link dark_
+stack dark_ rej 3 3 -nonorm -out=../master_dark
+cd ../flats
+link flat_
+preprocess flat_ -bias=../master_bias
+stack pp_flat_ rej 3 3 -norm=mul -out=../master_flat
+cd ../lights
+link light_
+preprocess light_ -dark=../master_dark -flat=../master_flat -cc=dark $options
+register pp_light_
+stack r_pp_light_ rej 3 3 -norm=addscale -output_norm -out=../result
+SSF
+}

@@ -19,34 +19,10 @@ source "$(dirname "$0")/bench-common.sh"
 rm -rf "$DIR/lerar"
 lerar_result=$(bench_measure lerar osc-pipeline "$LERAR" run "$SESSION" -o "$DIR/lerar")
 "$LERAR" verify "$DIR"/lerar/master/masterLight_*_autocrop.xisf --truth "$SESSION/truth" | sed 's/^/  /' >&2
-grep -E "^ *(calibrate|debayer|measure|register|normalize|integrate)" "$DIR"/lerar/logs/run-*.log 2>/dev/null | tail -8 | sed 's/^/  /' >&2 || true
 if [ "${SIRIL:-0}" = 1 ]; then
     work=$DIR/siril
-    rm -rf "$work"
-    for kind in bias darks flats lights; do mkdir -p "$work/$kind"; done
-    i=0; for f in "$SESSION"/bias/*.fits; do i=$((i + 1)); ln -s "$f" "$work/bias/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$SESSION"/darks/DARK_300*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$SESSION"/flats/*.fits "$SESSION"/flats/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/flats/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$SESSION"/lights/*.fits "$SESSION"/lights/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/lights/src_$(printf %05d $i).fit"; done
-    cat > "$work/osc.ssf" <<'SSF'
-requires 1.0.0
-cd bias
-link bias_
-stack bias_ rej 3 3 -nonorm -out=../master_bias
-cd ../darks
-link dark_
-stack dark_ rej 3 3 -nonorm -out=../master_dark
-cd ../flats
-link flat_
-preprocess flat_ -bias=../master_bias
-stack pp_flat_ rej 3 3 -norm=mul -out=../master_flat
-cd ../lights
-link light_
-preprocess light_ -dark=../master_dark -flat=../master_flat -cc=dark -cfa -equalize_cfa -debayer
-register pp_light_
-stack r_pp_light_ rej 3 3 -norm=addscale -output_norm -out=../result
-SSF
-    siril_result=$(bench_measure siril osc-pipeline siril-cli -d "$work" -s "$work/osc.ssf")
+    siril_session "$SESSION" "$work" "-cfa -equalize_cfa -debayer"
+    siril_result=$(bench_measure siril osc-pipeline siril-cli -d "$work" -s "$work/pipeline.ssf")
     "$LERAR" verify "$work"/result.fit --truth "$SESSION/truth" | sed 's/^/  /' >&2
     read -r ls lk <<< "$lerar_result"; read -r ss sk <<< "$siril_result"
     printf 'ratio  OSC pipeline Siril/Lerar wall %.2f×   peak RSS Lerar/Siril %.2f×\n' "$(echo "$ss / $ls" | bc -l)" "$(echo "$lk / $sk" | bc -l)"

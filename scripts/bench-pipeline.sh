@@ -23,30 +23,7 @@ lerar_result=$(bench_measure lerar pipeline "$LERAR" run "$SESSION" -o "$DIR/ler
 if [ "${SIRIL:-0}" = 1 ]; then
     # Siril works on sequences in folders of its own: the same files, linked with the extension it expects.
     work=$DIR/siril
-    rm -rf "$work"
-    for kind in bias darks flats lights; do mkdir -p "$work/$kind"; done
-    i=0; for f in "$SESSION"/bias/*.fits; do i=$((i + 1)); ln -s "$f" "$work/bias/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$SESSION"/darks/DARK_300*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$SESSION"/flats/L/*.fits; do i=$((i + 1)); ln -s "$f" "$work/flats/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$SESSION"/lights/L/*.fits; do i=$((i + 1)); ln -s "$f" "$work/lights/src_$(printf %05d $i).fit"; done
-    cat > "$work/pipeline.ssf" <<'SSF'
-requires 1.0.0
-cd bias
-link bias_
-stack bias_ rej 3 3 -nonorm -out=../master_bias
-cd ../darks
-link dark_
-stack dark_ rej 3 3 -nonorm -out=../master_dark
-cd ../flats
-link flat_
-preprocess flat_ -bias=../master_bias
-stack pp_flat_ rej 3 3 -norm=mul -out=../master_flat
-cd ../lights
-link light_
-preprocess light_ -dark=../master_dark -flat=../master_flat -cc=dark
-register pp_light_
-stack r_pp_light_ rej 3 3 -norm=addscale -output_norm -out=../result
-SSF
+    siril_session "$SESSION" "$work" ""
     siril_result=$(bench_measure siril pipeline siril-cli -d "$work" -s "$work/pipeline.ssf")
     "$LERAR" verify "$work"/result.fit --truth "$SESSION/truth" --filter L | sed 's/^/  /' >&2
     read -r ls lk <<< "$lerar_result"; read -r ss sk <<< "$siril_result"
