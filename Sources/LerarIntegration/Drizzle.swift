@@ -56,9 +56,14 @@ public struct DrizzleAccumulator: Sendable {
     /// Drops every pixel of `frame` through `toReference` (frame px → reference px) with `weight` (times
     /// `channelWeights[channel]` when given). `value` may replace
     /// a sample (normalization) or reject it (nil), given the channel, the sample and where it lands on the reference.
+    ///
+    /// `cfaChannel` makes this a Bayer (CFA) drizzle: `frame` is a single-plane mosaic and each sample adds only to
+    /// the channel of its filter, so no colour is ever interpolated; with enough dithers every channel is filled.
     public mutating func add(_ frame: Image, toReference: any PixelMapping, weight: Double = 1, channelWeights: [Double]? = nil,
+                             cfaChannel: ((_ x: Int, _ y: Int) -> Int)? = nil,
                              value: ((_ channel: Int, _ sample: Float, _ reference: (x: Double, y: Double)) -> Float?)? = nil) {
-        precondition(frame.channelCount == channels, "drizzle of \(frame.channelCount)-channel frames into \(channels) channels")
+        precondition(cfaChannel == nil ? frame.channelCount == channels : frame.channelCount == 1 && channels == 3,
+                     "drizzle of \(frame.channelCount)-channel frames into \(channels) channels")
         let shrink = parameters.dropShrink, scale = parameters.scale
         let outWidth = width, outHeight = height, plane = width * height
         // Room for the output pixels one drop reaches (a drop of the largest area the transform gives, ×4 margin).
@@ -98,8 +103,9 @@ public struct DrizzleAccumulator: Sendable {
                 // Every drop weighs its area (side², in output px²): the square gives each pixel its overlap, the
                 // Gaussian spreads that area over the pixels it reaches.
                 let norm = parameters.kernel == .gaussian ? side * side / total : 1
-                for channel in 0..<channels {
-                    var sample = frame[x, y, channel]
+                let first = cfaChannel?(x, y) ?? 0, last = cfaChannel == nil ? channels - 1 : first
+                for channel in first...last {
+                    var sample = frame[x, y, cfaChannel == nil ? channel : 0]
                     if let value {
                         guard let replaced = value(channel, sample, centre) else { continue }
                         sample = replaced

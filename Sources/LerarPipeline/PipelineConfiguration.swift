@@ -77,6 +77,8 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var drizzle = 0.0
         public var dropShrink = DrizzleParameters().dropShrink
         public var drizzleKernel = DrizzleParameters().kernel
+        /// Bayer (CFA) drizzle for one-shot-colour stacks.
+        public var drizzleCFA = true
     }
 
     /// One-shot-colour lights (a BAYERPAT) are debayered after calibration and cosmetic correction.

@@ -57,6 +57,7 @@ public enum PipelineConfigurationFile {
         Entry(section: "integration", key: "drizzle", help: "Drizzle scale (0: off; 2 as PixInsight and Siril): each stack is also drizzled from its calibrated frames through their registration, with the integration's weights, LN and pixel rejection, beside a coverage map"),
         Entry(section: "integration", key: "dropShrink", help: "Drizzle drop size, fraction of a pixel (0.9, PixInsight)"),
         Entry(section: "integration", key: "drizzleKernel", help: "square or gaussian drizzle drops (square, PixInsight)"),
+        Entry(section: "integration", key: "drizzleCFA", help: "Bayer drizzle for one-shot-colour stacks: the calibrated mosaic is kept and each sample drops only into its filter's channel, nothing interpolated (true, as WBPP's CFA drizzle for OSC)"),
         Entry(section: "output", key: "format", help: "xisf or fits, 32-bit float (xisf)"),
         Entry(section: "output", key: "keepIntermediates", help: "Keep calibrated/, registered/ and normalized/ frames after a successful run (false)"),
         Entry(section: "output", key: "previews", help: "Autostretched PNG previews of masters and stacks in report/ (true)"),

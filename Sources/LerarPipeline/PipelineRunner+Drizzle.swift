@@ -1,6 +1,7 @@
 import Foundation
 import LerarCalibration
 import LerarCore
+import LerarDebayer
 import LerarIntegration
 import LerarIO
 import LerarNormalization
@@ -18,10 +19,19 @@ extension PipelineRunner {
         let start = Date()
         for (position, index) in members.enumerated() {
             guard let registration = frames[index].registration, let transform = registration.transform else { continue }
-            let image = try ImageFile.read(registration.path)
+            // Bayer drizzle: the calibrated mosaic, each sample into its filter's channel; else the debayered frame.
+            var cfaChannel: ((Int, Int) -> Int)?
+            var image: Image
+            if let mosaic = frames[index].mosaic {
+                image = try ImageFile.read(mosaic)
+                let pattern = try CFALayout(metadata: image.metadata, height: image.height, override: configuration.debayer.pattern).pattern
+                cfaChannel = { pattern.channel(x: $0, y: $1) }
+            } else {
+                image = try ImageFile.read(registration.path)
+            }
             let function = local ? cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self) : nil
             if local && function == nil { log.warning("drizzle: no LN function recorded for \(registration.path); dropped without normalization") }
-            accumulator.add(image, toReference: transform, channelWeights: result.frames[position].weights) { channel, sample, at in
+            accumulator.add(image, toReference: transform, channelWeights: result.frames[position].weights, cfaChannel: cfaChannel) { channel, sample, at in
                 // LN marks 0 as no data, as the normal integration does.
                 guard sample.isFinite, sample != 0 else { return nil }
                 if masks.isRejected(frame: position, channel: channel, x: Int(at.x.rounded()), y: Int(at.y.rounded())) { return nil }
@@ -31,8 +41,9 @@ extension PipelineRunner {
             observer.advanced("drizzle", done: position + 1, total: members.count)
         }
         var metadata = reference.metadata
-        metadata.addHistory(String(format: "%@ drizzle: scale %.2f, drop shrink %.2f, %@ kernel, %d frames, with the integration's weights, LN and rejection",
-                                   LerarVersion.application, parameters.scale, parameters.dropShrink, parameters.kernel.rawValue, members.count))
+        let bayer = members.contains { frames[$0].mosaic != nil }
+        metadata.addHistory(String(format: "%@ %@drizzle: scale %.2f, drop shrink %.2f, %@ kernel, %d frames, with the integration's weights, LN and rejection",
+                                   LerarVersion.application, bayer ? "Bayer (CFA) " : "", parameters.scale, parameters.dropShrink, parameters.kernel.rawValue, members.count))
         let (image, coverage) = accumulator.result(metadata: metadata)
         let master = masterLightPath(stack)
         let base = (master as NSString).deletingPathExtension + "_drizzle" + LinkFormatting.number(parameters.scale) + "x"

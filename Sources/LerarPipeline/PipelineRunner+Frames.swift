@@ -48,12 +48,16 @@ extension PipelineRunner {
             image.metadata.addHistory(SessionCalibrator.history(description, factors: factors, parameters: parameters, defects: calibrator.defectCount))
             // One-shot colour: calibrated and corrected on the mosaic (CFA-aware), then debayered; the stages after this
             // one measure and register on the channels' mean and normalize and integrate each channel.
+            if let mosaic = frame.mosaic {
+                try FileManager.default.createDirectory(atPath: (mosaic as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try ImageFile.write(image, to: mosaic, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+            }
             if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayerParameters) }
             try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
                                                 invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)
-            try journal.store(frame.calibrateKey, step: "calibrate", outputs: [frame.calibrated], payload: report)
+            try journal.store(frame.calibrateKey, step: "calibrate", outputs: [frame.calibrated] + (frame.mosaic.map { [$0] } ?? []), payload: report)
             log.info("calibrated \(URL(fileURLWithPath: frame.path).lastPathComponent): \(description), k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ","))"
                      + (parameters.cosmeticCorrection ? ", \(calibrator.defectCount) defective pixels replaced" : ""))
             // The calibrator's warnings are about its masters: once per light group, not once per frame.

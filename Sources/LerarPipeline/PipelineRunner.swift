@@ -36,6 +36,8 @@ public final class PipelineRunner: @unchecked Sendable {
         let calibrated: String
         /// A one-shot-colour light: debayered after calibration (`_c_d`).
         var oneShotColour = false
+        /// Where its calibrated mosaic is kept, for Bayer drizzle (`_c`, before the debayer).
+        var mosaic: String?
         var calibrateKey = "", measureKey = ""
         var registerKey: String?, normalizeKey: String?
         var measurement: FrameMeasurement?
@@ -291,7 +293,10 @@ public final class PipelineRunner: @unchecked Sendable {
                     plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
                 }
                 frame.oneShotColour = group.bayerPattern != nil
-                let debayer = frame.oneShotColour ? [StepCache.describe(configuration.debayerParameters)] : []
+                if frame.oneShotColour && configuration.drizzleParameters != nil && configuration.integration.drizzleCFA {
+                    frame.mosaic = frame.calibrated.replacingOccurrences(of: "_d." + calibration.outputExtension, with: "." + calibration.outputExtension)
+                }
+                let debayer = frame.oneShotColour ? [StepCache.describe(configuration.debayerParameters), frame.mosaic == nil ? "" : "mosaic kept"] : []
                 frame.calibrateKey = StepCache.key("calibrate", [StepCache.identity(path), StepCache.describe(calibration), StepCache.describe(links)] + debayer + used)
                 frame.measureKey = StepCache.key("measure", [frame.calibrateKey])
                 frames.append(frame)

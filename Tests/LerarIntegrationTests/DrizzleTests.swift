@@ -122,7 +122,7 @@ import Testing
         for (k, d) in Self.dithers(12).enumerated() {
             var frame = Self.frame(shift: d, uniform: 0.3)
             if k == 3 { frame[20, 20] = 50 } // a cosmic ray
-            drizzle.add(frame, toReference: Self.shift(d), weight: k == 5 ? 2 : 1) { _, sample, _ in sample > 1 ? nil : sample }
+            drizzle.add(frame, toReference: Self.shift(d), weight: k == 5 ? 2 : 1, value: { _, sample, _ in sample > 1 ? nil : sample })
         }
         let image = drizzle.result().image
         for y in 8..<120 { for x in 8..<120 { #expect(abs(image[x, y] - 0.3) < 1e-5) } }

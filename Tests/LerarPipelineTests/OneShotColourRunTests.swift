@@ -10,7 +10,7 @@ import Testing
 @Suite(.serialized) struct OneShotColourRunTests {
     /// Per truth star: the measured flux ratios R/G and B/G of `image` divided by the truth's, for bright isolated
     /// stars (aperture 3 FWHM, sky from the median of an annulus 4–6 FWHM).
-    static func colourRatios(_ image: Image, truth: String, imageToReference: AffineTransform2D, fwhm: Double) throws -> [(Double, Double)] {
+    static func colourRatios(_ image: Image, truth: String, imageToReference: AffineTransform2D, fwhm: Double, scale: Double = 1) throws -> [(Double, Double)] {
         let text = try String(contentsOfFile: truth + "/stars_panel1.csv", encoding: .utf8)
         let stars = text.split(separator: "\n").dropFirst().compactMap { line -> (x: Double, y: Double, rate: Double, rgb: [Double])? in
             let f = line.split(separator: ",").compactMap { Double($0) }
@@ -22,7 +22,7 @@ import Testing
         for star in stars.prefix(80) {
             let p = toImage.apply(star.x, star.y)
             guard p.x > 7 * fwhm, p.y > 7 * fwhm, p.x < Double(image.width) - 7 * fwhm, p.y < Double(image.height) - 7 * fwhm else { continue }
-            let crowded = stars.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 6 * fwhm && other.rate > 0.1 * star.rate }
+            let crowded = stars.contains { other in other.x != star.x && hypot(other.x - star.x, other.y - star.y) < 6 * fwhm / scale && other.rate > 0.1 * star.rate }
             if crowded { continue }
             var flux = [0.0, 0.0, 0.0]
             for channel in 0..<3 {
@@ -99,5 +99,35 @@ import Testing
         print(String(format: "DNG session: star RMS %.3f px, noise %.3g; FITS twin: %.3f px, %.3g", dng.starRMS ?? -1, dng.backgroundNoise, fits.starRMS ?? -1, fits.backgroundNoise))
         #expect(abs(dng.backgroundNoise - fits.backgroundNoise) <= 0.01 * fits.backgroundNoise, "the same data read from raw files gives the same master")
         #expect((dng.starRMS ?? 1) < 0.1 && dng.recoveredFraction > 0.8)
+    }
+}
+
+/// Bayer (CFA) drizzle of an undersampled one-shot-colour session against the VNG-debayered stack, by the truth's
+/// star colours.
+@Suite(.serialized) struct BayerDrizzleRunTests {
+    @Test func bayerDrizzleKeepsStarColoursAtLeastAsWellAsVNG() throws {
+        let session = try PipelineSession(name: "bayer-drizzle", size: 384, lights: 16, seed: 5, oneShotColour: true)
+        defer { session.remove() }
+        var configuration = PipelineConfiguration()
+        configuration.integration.drizzle = 2
+        let summary = try session.run(configuration)
+        let stack = try #require(summary.stacks.first)
+        let master = try ImageFile.read(try #require(stack.master)), drizzled = try ImageFile.read(try #require(stack.drizzled))
+        #expect(drizzled.channelCount == 3 && drizzled.width == 2 * master.width)
+        #expect(drizzled.metadata.keywords.contains { $0.comment.contains("Bayer (CFA) drizzle") })
+        func error(_ image: Image, scale: Double) throws -> (Double, Double, Int) {
+            let report = try ResultVerifier.verify(image, file: "", truthFolder: session.truth)
+            let ratios = try OneShotColourRunTests.colourRatios(image, truth: session.truth, imageToReference: try #require(report.imageToReference),
+                                                                fwhm: try #require(report.medianFWHM), scale: scale)
+            let red = OneShotColourRunTests.median(ratios.map(\.0)), blue = OneShotColourRunTests.median(ratios.map(\.1))
+            return (red, blue, ratios.count)
+        }
+        let vng = try error(master, scale: 1), bayer = try error(drizzled, scale: 2)
+        print(String(format: "star colours (measured/truth): VNG R/G %.3f B/G %.3f (%d stars); Bayer drizzle ×2 R/G %.3f B/G %.3f (%d stars)",
+                     vng.0, vng.1, vng.2, bayer.0, bayer.1, bayer.2))
+        let vngError = max(abs(vng.0 - 1), abs(vng.1 - 1)), bayerError = max(abs(bayer.0 - 1), abs(bayer.1 - 1))
+        #expect(bayer.2 >= 5)
+        #expect(bayerError < 0.05, "Bayer drizzle colour error \(bayerError)")
+        #expect(bayerError <= vngError + 0.005, "Bayer drizzle \(bayerError) vs VNG \(vngError)")
     }
 }
