@@ -147,7 +147,9 @@ public struct IntegrationEngine: Sendable {
         let reports = (0..<count).map { i in
             IntegrationResult.FrameReport(path: paths[i], weights: weights[i], estimates: estimates.isEmpty ? [] : estimates[i],
                                           rejectedLow: tallies.low[i], rejectedHigh: tallies.high[i], rangeRejected: tallies.range[i],
-                                          rejectedLowByChannel: tallies.lowByChannel.map { $0[i] }, rejectedHighByChannel: tallies.highByChannel.map { $0[i] })
+                                          rejectedLowByChannel: tallies.lowByChannel.map { $0[i] }, rejectedHighByChannel: tallies.highByChannel.map { $0[i] },
+                                          normalizationScale: (0..<channels).map { Double(scale[i * channels + $0]) },
+                                          normalizationOffset: (0..<channels).map { Double(offset[i * channels + $0]) })
         }
         return IntegrationResult(image: output, rejectionLow: lowMap, rejectionHigh: highMap, frames: reports, rejection: resolved, bandRows: bandRows,
                                  rejectedSamples: masks)

@@ -13,6 +13,8 @@ public struct IntegrationResult: Sendable {
         public var rangeRejected: Int
         /// Samples rejected low / high in each channel (R, G, B for colour).
         public var rejectedLowByChannel: [Int], rejectedHighByChannel: [Int]
+        /// The global normalization applied per channel, value·scale + offset (1, 0 under local normalization).
+        public var normalizationScale: [Double] = [], normalizationOffset: [Double] = []
     }
 
     public var image: Image

@@ -130,10 +130,13 @@ struct IntegrateCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary (schema lerar.integration, version 1).")
     var json = false
 
+    @OptionGroup var drizzleOptions: DrizzleOptions
+
     func run() throws {
         let parameters = try options.parameters()
         let progress = ProgressReporter("integration")
         let result: IntegrationResult
+        var drizzled: (String, String)?
         do {
             _ = try ImageFileFormat.from(path: output)
             var local: LocalNormalizationSet?
@@ -146,20 +149,27 @@ struct IntegrateCommand: ParsableCommand {
                 local = try LocalNormalizationSet.fit(paths: files, reference: reference) { fitting.update($0, of: $1) }
                 for function in local!.functions { for note in function.notes { Terminal.error("note: \(URL(fileURLWithPath: function.target).lastPathComponent): \(note)") } }
             }
-            result = try IntegrationEngine(parameters: parameters).integrate(paths: files, local: local) { _, done, total in progress.update(done, of: total) }
+            result = try IntegrationEngine(parameters: parameters).integrate(paths: files, local: local, recordRejection: drizzleOptions.drizzle != nil) { _, done, total in
+                progress.update(done, of: total)
+            }
             let write = ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite)
             try ImageFile.write(result.image, to: output, options: write)
             _ = try result.writeRejectionMaps(beside: output, options: write)
+            if drizzleOptions.drizzle != nil {
+                drizzled = try drizzleOptions.run(files: files, result: result, local: local, output: output, overwrite: overwrite)
+            }
         } catch {
             Terminal.error(Terminal.describe(error))
             throw ExitCode.failure
         }
         if json {
-            try Terminal.printJSON(IntegrationSummary(output: output, rejection: result.rejection.rawValue, bandRows: result.bandRows, frames: result.frames))
+            try Terminal.printJSON(IntegrationSummary(output: output, rejection: result.rejection.rawValue, bandRows: result.bandRows, frames: result.frames,
+                                                      drizzled: drizzled?.0, drizzleCoverage: drizzled?.1))
             return
         }
         let pixels = Double(result.image.pixelCount * result.image.channelCount)
         print("\(output): \(files.count) frames, rejection \(result.rejection.rawValue), \(result.bandRows) rows per band")
+        if let drizzled { print("\(drizzled.0): drizzled (coverage map \(drizzled.1))") }
         for frame in result.frames {
             print(String(format: "  %@  weight %.3f  rejected low %.3f%%  high %.3f%%  no data %.3f%%", URL(fileURLWithPath: frame.path).lastPathComponent,
                          frame.weights.first ?? 1, 100 * Double(frame.rejectedLow) / pixels, 100 * Double(frame.rejectedHigh) / pixels,
@@ -172,4 +182,5 @@ struct IntegrationSummary: Encodable {
     let schema = "lerar.integration", schemaVersion = 1
     let output: String, rejection: String, bandRows: Int
     let frames: [IntegrationResult.FrameReport]
+    let drizzled: String?, drizzleCoverage: String?
 }

@@ -75,3 +75,27 @@ import Testing
         #expect(back.status != 0 && back.error.contains("never written"), "\(back.error)")
     }
 }
+
+/// `lerar integrate --drizzle` from `lerar register --json`'s record of sources and transforms.
+@Suite struct DrizzleCommandTests {
+    @Test func integrateDrizzlesFromTheRegistrationRecord() throws {
+        let scratch = Scratch()
+        #expect(try CLIRun.run(["simulate", "--out", "s", "--undersampled", "--size", "128", "128", "--lights", "6"], in: scratch.path).status == 0)
+        let lights = try FileManager.default.contentsOfDirectory(atPath: scratch.file("s/lights/L")).filter { $0.hasSuffix(".fits") }.sorted().map { "s/lights/L/" + $0 }
+        let registered = try CLIRun.run(["register"] + lights + ["-o", "reg", "--json"], in: scratch.path)
+        #expect(registered.status == 0, "\(registered.error)")
+        try Data(registered.output.utf8).write(to: URL(fileURLWithPath: scratch.file("reg.json")))
+        let outputs = lights.map { "reg/" + (($0 as NSString).lastPathComponent as NSString).deletingPathExtension + "_r.xisf" }
+        let run = try CLIRun.run(["integrate"] + outputs + ["-o", "stack.xisf", "--drizzle", "2", "--registration", "reg.json"], in: scratch.path)
+        #expect(run.status == 0, "\(run.error)")
+        let stack = try ImageFile.read(scratch.file("stack.xisf")), drizzled = try ImageFile.read(scratch.file("stack_drizzle2x.xisf"))
+        let coverage = try ImageFile.read(scratch.file("stack_drizzle2x_coverage.xisf"))
+        #expect(drizzled.width == 2 * stack.width && drizzled.height == 2 * stack.height && coverage.width == drizzled.width)
+        #expect(abs(drizzled[128, 128] / stack[64, 64] - 1) < 0.2, "the same sky: \(drizzled[128, 128]) vs \(stack[64, 64])")
+        let missing = try CLIRun.run(["integrate"] + outputs + ["-o", "b.xisf", "--drizzle", "2"], in: scratch.path)
+        #expect(missing.status != 0 && missing.error.contains("--registration"))
+        try FileManager.default.copyItem(atPath: scratch.file(outputs[0]), toPath: scratch.file("stranger.xisf"))
+        let stranger = try CLIRun.run(["integrate"] + outputs.dropFirst() + ["stranger.xisf", "-o", "c.xisf", "--drizzle", "2", "--registration", "reg.json"], in: scratch.path)
+        #expect(stranger.status != 0 && stranger.error.contains("stranger.xisf"), "\(stranger.error)")
+    }
+}
