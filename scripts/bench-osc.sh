@@ -19,6 +19,11 @@ source "$(dirname "$0")/bench-common.sh"
 rm -rf "$DIR/lerar"
 lerar_result=$(bench_measure lerar osc-pipeline "$LERAR" run "$SESSION" -o "$DIR/lerar")
 "$LERAR" verify "$DIR"/lerar/master/masterLight_*_autocrop.xisf --truth "$SESSION/truth" | sed 's/^/  /' >&2
+# Drizzle ×2 (Bayer drizzle from the calibrated mosaics) as a second run: its cost per frame, from the log.
+printf 'integration:\n  drizzle: 2\n' > "$DIR/drizzle.yaml"
+rm -rf "$DIR/lerar-drizzle"
+bench_measure lerar osc-pipeline+drizzle "$LERAR" run "$SESSION" -o "$DIR/lerar-drizzle" --config "$DIR/drizzle.yaml" > /dev/null
+grep -ho "drizzled ×[^→]*" "$DIR"/lerar-drizzle/logs/run-*.log | sed 's/^/  /' >&2
 if [ "${SIRIL:-0}" = 1 ]; then
     work=$DIR/siril
     siril_session "$SESSION" "$work" "-cfa -equalize_cfa -debayer"
