@@ -81,7 +81,7 @@ public enum PipelineConfigurationFile {
                 lines.append("  \(entry.key): [\(items.joined(separator: ", "))]")
             } else {
                 let text: String = try value.map { try Yams.serialize(node: $0) } ?? "null"
-                lines.append("  \(entry.key): \(text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))")
+                lines.append(humanNumbers("  \(entry.key): \(text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))"))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -157,5 +157,16 @@ public enum PipelineConfigurationFile {
     }
 
     /// The configuration as YAML (recorded in logs/ so a run can be repeated).
-    public static func yaml(_ configuration: PipelineConfiguration) throws -> String { try YAMLEncoder().encode(configuration) }
+    public static func yaml(_ configuration: PipelineConfiguration) throws -> String { humanNumbers(try YAMLEncoder().encode(configuration)) }
+
+    /// YAML with numbers as people write them: the encoder's `2e+0` and `5e-2` become `2` and `0.05`.
+    static func humanNumbers(_ yaml: String) -> String {
+        yaml.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            guard let colon = line.range(of: ": ", options: .backwards) ?? line.range(of: "- ") else { return String(line) }
+            let value = line[colon.upperBound...]
+            guard value.contains("e"), value.allSatisfy({ "0123456789.e+-".contains($0) }), let number = Double(value) else { return String(line) }
+            let text = number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : "\(number)"
+            return line[..<colon.upperBound] + text
+        }.joined(separator: "\n")
+    }
 }

@@ -173,8 +173,6 @@ public final class PipelineRunner: @unchecked Sendable {
         summary.fullyLinked = plan.fullyLinked
         summary.skipped = plan.skipped
         log.info("linked \(plan.frames.count) frames in \(plan.groups.count) groups:\n" + LinkTreeFormatter.render(plan, color: false))
-        for file in plan.skipped { log.info("skipped \(file.path): \(file.reason)") }
-        for note in plan.notes { log.info("note: \(note)") }
         if !options.dryRun {
             try FileManager.default.createDirectory(atPath: folder("report"), withIntermediateDirectories: true)
             try AtomicFileWriter.write(Data(LinkDiagramHTML.render(plan, title: "Lerar run — linked files").utf8),

@@ -6,6 +6,14 @@ import Testing
     @Test func theDocumentedDefaultsReadBackAsTheDefaults() throws {
         let document = try PipelineConfigurationFile.defaultsDocument()
         #expect(try PipelineConfigurationFile.parse(document) == PipelineConfiguration())
+        // Numbers as people write them (2, 0.05), never the encoder's 2e+0 / 5e-2.
+        for line in document.split(separator: "\n") where !line.hasPrefix("  #") {
+            #expect(!line.contains("e+") && !line.contains("e-0") && !line.contains("e-1"), "\(line)")
+        }
+        #expect(document.contains("  temperatureTolerance: 2\n") && document.contains("  minimumWeight: 0.05\n"))
+        let recorded = try PipelineConfigurationFile.yaml(PipelineConfiguration())
+        let reread = try PipelineConfigurationFile.parse(recorded)
+        #expect(!recorded.contains("e+0") && reread == PipelineConfiguration())
         // Every key is documented with a comment line above it.
         for entry in PipelineConfigurationFile.entries {
             #expect(document.contains("  # \(entry.help)\n  \(entry.key):"), "\(entry.section).\(entry.key) is not documented")
