@@ -24,7 +24,10 @@ extension PipelineRunner {
             var image: Image
             if let mosaic = frames[index].mosaic {
                 image = try ImageFile.read(mosaic)
-                let pattern = try CFALayout(metadata: image.metadata, height: image.height, override: configuration.debayer.pattern).pattern
+                let pattern: CFAPattern
+                do { pattern = try CFALayout(metadata: image.metadata, height: image.height, override: configuration.debayer.pattern).pattern } catch {
+                    throw ImageIOError.unsupported(path: mosaic, detail: "cannot be Bayer-drizzled: \(error)")
+                }
                 cfaChannel = { pattern.channel(x: $0, y: $1) }
             } else {
                 image = try ImageFile.read(registration.path)

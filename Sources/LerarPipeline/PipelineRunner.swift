@@ -276,7 +276,6 @@ public final class PipelineRunner: @unchecked Sendable {
                                              stackValues: catalogued[path]?.stackValues ?? [:])
                 stackFolders[stack] = stack
                 var name = SessionCalibrator.outputName(for: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
-                if group.bayerPattern != nil { name = (name as NSString).deletingPathExtension + "_d." + calibration.outputExtension }
                 // Nights kept in separate folders often repeat file names; the stack folder holds them all.
                 var attempt = 1
                 let base = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
@@ -284,15 +283,18 @@ public final class PipelineRunner: @unchecked Sendable {
                     attempt += 1
                     name = "\(base)_\(attempt).\(ext)"
                 }
+                // One-shot colour: the debayered frame is `…_d`; the calibrated mosaic, kept for Bayer drizzle, has the plain name.
+                let stackFolder = (folder("calibrated") as NSString).appendingPathComponent(stack) as NSString
+                let unique = (name as NSString).deletingPathExtension
                 var frame = LightFrame(path: path, lightGroup: links.lightGroup, stack: stack, filter: group.filter ?? "",
                                        panel: panel, date: header.metadata.keyword("DATE-OBS")?.stringValue,
-                                       calibrated: ((folder("calibrated") as NSString).appendingPathComponent(stack) as NSString).appendingPathComponent(name))
+                                       calibrated: stackFolder.appendingPathComponent(group.bayerPattern != nil ? unique + "_d." + ext : name))
                 let used = SessionCalibrator.usedMasters(links, parameters: calibration).filter { $0.status != .missing }.compactMap { $0.group }.map { id in
                     plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
                 }
                 frame.oneShotColour = group.bayerPattern != nil
                 if frame.oneShotColour && configuration.drizzleParameters != nil && configuration.integration.drizzleCFA {
-                    frame.mosaic = frame.calibrated.replacingOccurrences(of: "_d." + calibration.outputExtension, with: "." + calibration.outputExtension)
+                    frame.mosaic = stackFolder.appendingPathComponent(name)
                 }
                 let debayer = frame.oneShotColour ? [StepCache.describe(configuration.debayerParameters), frame.mosaic == nil ? "" : "mosaic kept"] : []
                 frame.calibrateKey = StepCache.key("calibrate", [StepCache.identity(path), StepCache.describe(calibration), StepCache.describe(links)] + debayer + used)

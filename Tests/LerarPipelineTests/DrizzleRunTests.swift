@@ -43,3 +43,20 @@ import Testing
         #expect(try #require(drizzle.trailResidueSigma) < 1, "the integration's rejection of the trails is carried over")
     }
 }
+
+/// Two nights of a colour camera repeat file names (NIGHT_1/…_0001, NIGHT_2/…_0001): each frame's debayered file and
+/// the mosaic kept for Bayer drizzle must stay apart (they once shared a name, and the drizzle read an RGB frame).
+@Suite(.serialized) struct BayerDrizzleNightsTests {
+    @Test func twoNightsWithRepeatedNamesAreBayerDrizzled() throws {
+        let session = try PipelineSession(name: "osc-nights-drizzle", size: 192, lights: 4, nights: 2, oneShotColour: true)
+        defer { session.remove() }
+        var configuration = PipelineSession.configuration(keepIntermediates: true)
+        configuration.integration.drizzle = 2
+        let summary = try session.run(configuration)
+        let stack = try #require(summary.stacks.first)
+        #expect(stack.frames == 8)
+        #expect(try ImageFile.readHeader(try #require(stack.drizzled)).channelCount == 3)
+        let calibrated = try FileManager.default.subpathsOfDirectory(atPath: session.output + "/calibrated").filter { $0.hasSuffix(".xisf") }
+        #expect(calibrated.filter { $0.contains("_d") }.count == 8 && calibrated.filter { !$0.contains("_d") }.count == 8, "\(calibrated.sorted())")
+    }
+}
