@@ -12,7 +12,7 @@ import LerarNormalization
 extension PipelineRunner {
     /// Writes `masterLight_<stack>_drizzle<scale>x` and its coverage map; returns their paths.
     func drizzleStack(_ stack: String, members: [Int], result: IntegrationResult, parameters: DrizzleParameters, local: Bool) throws -> (String, String) {
-        guard let masks = result.rejectedSamples else { throw PipelineError.badConfiguration(path: nil, reason: "internal: drizzle without the integration's rejection") }
+        guard result.rejectedSamples != nil else { throw PipelineError.badConfiguration(path: nil, reason: "internal: drizzle without the integration's rejection") }
         try ensureCalibrated(members)
         let reference = result.image
         var accumulator = DrizzleAccumulator(referenceWidth: reference.width, referenceHeight: reference.height, channels: reference.channelCount, parameters: parameters)
@@ -34,13 +34,7 @@ extension PipelineRunner {
             }
             let function = local ? cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self) : nil
             if local && function == nil { log.warning("drizzle: no LN function recorded for \(registration.path); dropped without normalization") }
-            accumulator.add(image, toReference: transform, channelWeights: result.frames[position].weights, cfaChannel: cfaChannel) { channel, sample, at in
-                // LN marks 0 as no data, as the normal integration does.
-                guard sample.isFinite, sample != 0 else { return nil }
-                if masks.isRejected(frame: position, channel: channel, x: Int(at.x.rounded()), y: Int(at.y.rounded())) { return nil }
-                guard let function else { return sample }
-                return Float(function.offsets[channel].value(x: at.x, y: at.y)) + Float(function.scales[channel]) * sample
-            }
+            accumulator.add(image, integrated: position, of: result, toReference: transform, function: function, cfaChannel: cfaChannel)
             observer.advanced("drizzle", done: position + 1, total: members.count)
         }
         var metadata = reference.metadata

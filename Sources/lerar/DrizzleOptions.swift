@@ -50,18 +50,12 @@ struct DrizzleOptions: ParsableArguments {
     func run(files: [String], result: IntegrationResult, local: LocalNormalizationSet?, output: String, overwrite: Bool) throws -> (String, String) {
         let parameters = DrizzleParameters(scale: drizzle!, dropShrink: dropShrink, kernel: kernel)
         let reports = try sources(for: files)
-        guard let masks = result.rejectedSamples else { throw ValidationError("internal: integration without rejection masks") }
+        guard result.rejectedSamples != nil else { throw ValidationError("internal: integration without rejection masks") }
         var accumulator = DrizzleAccumulator(referenceWidth: result.image.width, referenceHeight: result.image.height, channels: result.image.channelCount, parameters: parameters)
         let progress = ProgressReporter("drizzle")
         for (index, report) in reports.enumerated() {
             let source = try ImageFile.read(report.path)
-            let frame = result.frames[index], function = local?.functions[index]
-            accumulator.add(source, toReference: report.transform!, channelWeights: frame.weights, value: { channel, sample, at in
-                guard sample.isFinite, sample != 0 else { return nil }
-                if masks.isRejected(frame: index, channel: channel, x: Int(at.x.rounded()), y: Int(at.y.rounded())) { return nil }
-                if let function { return Float(function.offsets[channel].value(x: at.x, y: at.y)) + Float(function.scales[channel]) * sample }
-                return sample * Float(frame.normalizationScale[channel]) + Float(frame.normalizationOffset[channel])
-            })
+            accumulator.add(source, integrated: index, of: result, toReference: report.transform!, function: local?.functions[index])
             progress.update(index + 1, of: reports.count)
         }
         var metadata = result.image.metadata
