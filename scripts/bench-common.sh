@@ -19,7 +19,11 @@ siril_session() {
     rm -rf "$work"
     for kind in bias darks flats lights; do mkdir -p "$work/$kind"; done
     i=0; for f in "$session"/bias/*.fits; do i=$((i + 1)); ln -s "$f" "$work/bias/src_$(printf %05d $i).fit"; done
-    i=0; for f in "$session"/darks/DARK_300*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
+    # The darks of the lights' exposure (the simulator also writes a longer set).
+    local light exposure
+    light=$(find "$session"/lights -name '*.fits' | head -1)
+    exposure=$(basename "$light" | grep -o '_[0-9.]*s_' | head -1)
+    i=0; for f in "$session"/darks/DARK${exposure}*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
     i=0; for f in "$session"/flats/*.fits "$session"/flats/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/flats/src_$(printf %05d $i).fit"; done
     i=0; for f in "$session"/lights/*.fits "$session"/lights/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/lights/src_$(printf %05d $i).fit"; done
     cat > "$work/pipeline.ssf" <<SSF

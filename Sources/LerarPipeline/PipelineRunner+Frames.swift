@@ -27,6 +27,7 @@ extension PipelineRunner {
     /// Makes sure the calibrated files of `indices` exist (from the cache, else calibrated now; frames calibrated
     /// now are measured from memory too).
     func ensureCalibrated(_ indices: [Int]) throws {
+        clock.start("calibrate"); defer { clock.stop() }
         let todo = indices.filter { cache.intact(frames[$0].calibrateKey) == nil }
         // Frames calibrated earlier in this run are not "from the cache".
         summary.count("calibrate", reused: indices.filter { !calibratedThisRun.contains($0) }.count - todo.count)
@@ -176,6 +177,7 @@ extension PipelineRunner {
     }
 
     func register(_ indices: [Int]) throws {
+        clock.start("register"); defer { clock.stop() }
         guard !indices.isEmpty else { return }
         let panels = Set(indices.map { frames[$0].panel.description })
         let referenceFrames = panels.compactMap { registrationReferences[$0]?.index }

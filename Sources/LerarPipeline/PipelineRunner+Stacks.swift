@@ -110,6 +110,7 @@ extension PipelineRunner {
     /// The stack's LN reference in master/ (`LN_Reference_<stack>`): the best N registered frames, each LN-normalized
     /// to the best one, averaged without rejection (WBPP's build).
     func ensureLNReference(stack: String, members: [Int], key: String) throws -> String {
+        clock.start("LN reference"); defer { clock.stop() }
         let path = (folder("master") as NSString).appendingPathComponent("LN_Reference_\(stackFolders[stack]!).\(configuration.output.format)")
         if cache.intact(key) != nil {
             summary.count("LN reference", reused: 1)
@@ -138,6 +139,7 @@ extension PipelineRunner {
 
     /// Makes sure the normalized files of `indices` exist; returns LN scale per normalized file name.
     func ensureNormalized(_ indices: [Int], reference path: String) throws -> [String: Double] {
+        clock.start("normalize"); defer { clock.stop() }
         let todo = indices.filter { cache.intact(frames[$0].normalizeKey!) == nil }
         summary.count("normalize", reused: indices.count - todo.count)
         if !todo.isEmpty {
@@ -209,7 +211,7 @@ extension PipelineRunner {
                     + " %, high " + (0..<3).map { c in String(format: "%.3f", 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel) }.joined(separator: "/") + " %" : ""))
         var drizzled: (String, String)?
         if let drizzle = configuration.drizzleParameters {
-            drizzled = try drizzleStack(stack, members: members, result: result, parameters: drizzle, local: lnReference != nil)
+            drizzled = try timed("drizzle") { try drizzleStack(stack, members: members, result: result, parameters: drizzle, local: lnReference != nil) }
         }
         return StackResult(master: path, maps: maps + (drizzled.map { [$0.0, $0.1] } ?? []), rejection: result.rejection.rawValue,
                            rejectedLowPercent: result.frames.map { 100 * Double($0.rejectedLow) / pixels },

@@ -70,6 +70,8 @@ public final class PipelineRunner: @unchecked Sendable {
     let starLists = LockedDictionary<Int, [DetectedStar]>()
     /// Stack → the common data area of its normalized frames, gathered while normalizing.
     var coverage: [String: SharedAutocrop] = [:]
+    /// Wall time per stage.
+    var clock = StageClock()
 
     public init(options: Options, observer: any PipelineObserver = SilentObserver()) {
         var options = options
@@ -110,29 +112,40 @@ public final class PipelineRunner: @unchecked Sendable {
         for name in leftovers { log.info("removed \(name), left behind by an earlier run that was stopped") }
         cache = try StepCache(folder: folder("cache"))
 
-        try link()
-        try prepareFrames()
+        try timed("link") { try link(); try prepareFrames() }
         if options.dryRun {
             dryRunSummary()
             summary.seconds = Date().timeIntervalSince(start)
             return summary
         }
-        try buildMasters()
-        try measure()
+        try timed("masters") { try buildMasters() }
+        try timed("measure") { try measure() }
         select()
         try chooseRegistrationReferences()
-        try registerAll()
-        try integrateStacks()
-        try autocropPanels()
-        removeIntermediates()
+        try timed("register") { try registerAll() }
+        try timed("integrate") { try integrateStacks() }
+        try timed("autocrop") { try autocropPanels(); removeIntermediates() }
         summary.frames = frameRows()
         summary.warnings = log.warnings
-        summary.seconds = Date().timeIntervalSince(start)
-        summary.report = try RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
+        try timed("report") {
+            recordStageTimes()
+            summary.seconds = Date().timeIntervalSince(start)
+            summary.report = try RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
+        }
+        recordStageTimes()
+        log.info("time per stage: " + summary.stages.compactMap { stage in stage.seconds.map { String(format: "%@ %.2f s", stage.stage, $0) } }.joined(separator: ", "))
         log.info("report: \(summary.report ?? "")")
         log.info(String(format: "finished in %.1f s: %d items computed, %d taken from the cache", summary.seconds, summary.computed,
                         summary.stages.reduce(0) { $0 + $1.reused }))
         return summary
+    }
+
+    /// Copies the stage clock into the summary's stage rows.
+    func recordStageTimes() {
+        for (stage, seconds) in clock.seconds {
+            if let index = summary.stages.firstIndex(where: { $0.stage == stage }) { summary.stages[index].seconds = seconds }
+            else { summary.stages.append(.init(stage: stage, seconds: seconds)) }
+        }
     }
 
     static func fileStamp(_ date: Date) -> String {

@@ -7,6 +7,8 @@ public struct RunSummary: Sendable, Codable {
     public struct StageCount: Sendable, Codable, Equatable {
         public var stage: String
         public var computed = 0, reused = 0
+        /// Wall time spent in the stage, s (exclusive of nested stages).
+        public var seconds: Double? = nil
     }
 
     /// One light: its measurements and what became of it.

@@ -115,6 +115,14 @@ public struct FrameRenderer: Sendable {
                 photo[y * width + x] = Float(skyBase * colour * (1 + conditions.gradientStrength * along))
             }
         }
+        if let object = c.extendedObject, conditions.transparency > 0, let lightToReference = conditions.referenceToLight.inverted {
+            let origin = plan.panelOrigins[frame.panel - 1]
+            let rate = object.peakFractionOfSky * c.skyRate * frame.exposure * conditions.transparency
+            addObject(object, rate: rate, filter: frame.filter, into: &photo, toSky: { x, y in
+                let p = lightToReference.apply(x, y)
+                return (p.x + origin.x, p.y + origin.y)
+            })
+        }
         if c.stars && conditions.transparency > 0 {
             let psf = MoffatPSF(fwhm: conditions.fwhm, beta: c.moffatBeta)
             let origin = plan.panelOrigins[frame.panel - 1]
@@ -153,6 +161,24 @@ public struct FrameRenderer: Sendable {
         }
     }
 
+    /// Adds the extended object's photo-electrons (`rate` e- per px at its centre) to a light's pixels; `toSky` maps a
+    /// pixel to sky px. OSC frames take each pixel's Bayer colour.
+    func addObject(_ object: ExtendedObject, rate: Double, filter: String, into photo: inout [Float],
+                   toSky: (Double, Double) -> (Double, Double), fractions: [Double]? = nil) {
+        let c = configuration
+        let colours: [Double] = fractions ?? (c.oneShotColor ? ExtendedObject.rgbFractions : [ExtendedObject.fraction(filter: filter), 0, 0])
+        for y in 0..<c.height {
+            for x in 0..<c.width {
+                let (sx, sy) = toSky(Double(x), Double(y))
+                guard abs(sx - object.x) < object.radius, abs(sy - object.y) < object.radius else { continue }
+                let profile = object.profile(x: sx, y: sy)
+                guard profile > 0 else { continue }
+                let colour = c.oneShotColor && fractions == nil ? colours[Self.bayerChannel(x: x, y: y)] : colours[0]
+                photo[y * c.width + x] += Float(rate * colour * profile)
+            }
+        }
+    }
+
     /// Noise-free, gradient-free calibrated sky of a panel in its reference frame, normalised ADU (ADU/65535):
     /// sky plus stars at transparency 1 and the best FWHM of the range; no optics, dark, bias or defects.
     /// RGB for OSC sessions.
@@ -165,6 +191,13 @@ public struct FrameRenderer: Sendable {
         var image = Image(width: c.width, height: c.height, colorSpace: c.oneShotColor ? .rgb : .gray)
         for (channel, (name, skyFraction)) in channels.enumerated() {
             var plane = [Float](repeating: Float(c.skyRate * c.exposure * skyFraction), count: c.width * c.height)
+            if let object = c.extendedObject {
+                let fraction = c.oneShotColor ? ExtendedObject.rgbFractions[channel] : ExtendedObject.fraction(filter: name)
+                var single = [Float](repeating: 0, count: plane.count)
+                addObject(object, rate: object.peakFractionOfSky * c.skyRate * c.exposure, filter: name, into: &single,
+                          toSky: { x, y in (x + origin.x, y + origin.y) }, fractions: [fraction, fraction, fraction])
+                for i in plane.indices { plane[i] += single[i] }
+            }
             if c.stars {
                 for star in catalogue.stars {
                     let x = star.x - origin.x, y = star.y - origin.y

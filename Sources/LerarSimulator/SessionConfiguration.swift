@@ -80,6 +80,10 @@ public struct SessionConfiguration: Sendable, Codable, Equatable {
     public var cosmicRaysPerMegapixel = 6.0
     /// Fraction of lights crossed by a satellite trail.
     public var trailFraction = 0.2
+    /// Exactly this many lights per filter (evenly spread) crossed by a trail, instead of `trailFraction`'s draw.
+    public var trailCount: Int? = nil
+    /// A large faint object in the field (nil: none), kept by the truth sky, masked and measured by the verifier.
+    public var extendedObject: ExtendedObject? = nil
     /// Add one cloudy sub and/or one starless sub per filter.
     public var cloudySub = false, starlessSub = false
 

@@ -29,7 +29,8 @@ public struct SubConditions: Sendable, Codable {
         let cloudy = c.cloudySub && index == count - 2
         let starless = c.starlessSub && index == 1
         var trails: [[Double]] = []
-        if random.uniform() < c.trailFraction {
+        let drawnTrail = random.uniform() < c.trailFraction
+        if c.trailCount.map({ count > 0 && (index + 1) * $0 / count > index * $0 / count }) ?? drawnTrail {
             let y0 = random.uniform() * Double(c.height), y1 = random.uniform() * Double(c.height)
             trails.append([-10, y0, Double(c.width + 10), y1])
         }

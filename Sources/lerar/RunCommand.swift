@@ -72,6 +72,10 @@ struct RunCommand: ParsableCommand {
                 if let drizzled = stack.drizzled { print("  \(drizzled)  (drizzle; coverage map beside it)") }
             }
             Self.printSkipped(summary)
+            let timed = summary.stages.filter { ($0.seconds ?? 0) >= 0.05 }
+            if !dryRun && !timed.isEmpty {
+                print("time per stage: " + timed.map { String(format: "%@ %.1f s", $0.stage, $0.seconds!) }.joined(separator: ", "))
+            }
             if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (see the log)") }
             if let report = summary.report { print("report: \(report)") }
             if let log = summary.log { print("log: \(log)") }

@@ -48,6 +48,18 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "File format: fits, xisf or dng (camera raw as a DSLR writes it; needs --osc).")
     var format = "fits"
 
+    @Option(help: ArgumentHelp("Seeing of the subs: FWHM range in px, as MIN-MAX (default 2.6-3.6; the middle sub gets MAX).", valueName: "min-max"))
+    var seeing: String?
+
+    @Option(help: ArgumentHelp("Transparency range of the subs, as MIN-MAX (default 0.85-1; 1 = clear).", valueName: "min-max"))
+    var transparency: String?
+
+    @Option(help: "Exactly this many lights per filter crossed by a satellite trail (default: about one in five, drawn).")
+    var trails: Int?
+
+    @Flag(help: "Add a large faint object (a galaxy's disc, 12 % of the sky at its centre) that flattening must keep.")
+    var extendedObject = false
+
     @Flag(help: "Add a cloudy sub per filter.")
     var cloudy = false
 
@@ -68,6 +80,11 @@ struct SimulateCommand: ParsableCommand {
         guard ["fits", "xisf", "dng"].contains(format) else { throw ValidationError("--format is fits, xisf or dng") }
         guard format != "dng" || osc else { throw ValidationError("--format dng writes a colour camera's raw files: add --osc") }
         guard exposure > 0 else { throw ValidationError("--exposure must be positive") }
+        if let seeing { guard let range = Self.range(seeing), range.lowerBound > 0.5, range.upperBound < 30 else {
+            throw ValidationError("--seeing takes MIN-MAX in px, e.g. 2.2-4.5") } }
+        if let transparency { guard let range = Self.range(transparency), range.lowerBound > 0, range.upperBound <= 1 else {
+            throw ValidationError("--transparency takes MIN-MAX between 0 and 1, e.g. 0.6-1") } }
+        if let trails { guard (0...lights).contains(trails) else { throw ValidationError("--trails takes 0 to --lights") } }
     }
 
     func run() throws {
@@ -84,6 +101,10 @@ struct SimulateCommand: ParsableCommand {
         configuration.seed = seed
         configuration.format = format
         configuration.cloudySub = cloudy
+        if let seeing { configuration.fwhmRange = Self.range(seeing)! }
+        if let transparency { configuration.transparencyRange = Self.range(transparency)! }
+        configuration.trailCount = trails
+        if extendedObject { configuration.extendedObject = .standard(width: size[0], height: size[1]) }
         configuration.starlessSub = starless
         let writer = SessionWriter(configuration: configuration)
         let progress = ProgressReporter("simulating frames")
@@ -100,5 +121,12 @@ struct SimulateCommand: ParsableCommand {
         for file in summary.files { folders[URL(fileURLWithPath: file).deletingLastPathComponent().relativePath, default: 0] += 1 }
         for (folder, count) in folders.sorted(by: { $0.key < $1.key }) { print("  \(folder)/  \(count) frames") }
         print("  truth/  session.json, defects.json, stars_panel*.csv, sky_*.fits, transmission_*.fits")
+    }
+
+    /// "2.2-4.5" → 2.2...4.5 (nil when not two increasing numbers).
+    static func range(_ text: String) -> ClosedRange<Double>? {
+        let parts = text.split(separator: "-", maxSplits: 1).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let low = parts[0], let high = parts[1], low <= high else { return nil }
+        return low...high
     }
 }
