@@ -62,14 +62,17 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     }
 
     public struct Integration: Sendable, Codable, Equatable {
-        public enum Weights: String, Sendable, Codable, CaseIterable { case psfSignal = "psf-signal", noise, exposure, none }
+        /// `psf-snr`: (star flux scale / noise)², the SNR of the frame's stars once normalized (PixInsight's PSF SNR,
+        /// its flux measured on stars matched to the registration reference); `psf-signal`: PixInsight's PSF Signal
+        /// Weight, which also rewards sharp frames; `noise`: inverse noise variance measured on the normalized frames.
+        public enum Weights: String, Sendable, Codable, CaseIterable { case psfSNR = "psf-snr", psfSignal = "psf-signal", noise, exposure, none }
         public var combination = IntegrationParameters.Combination.average
         public var rejection = IntegrationParameters.Rejection.auto
         public var sigmaLow = 4.0, sigmaHigh = 3.0
         public var winsorizationCutoff = 5.0
         public var linearFitLow = 5.0, linearFitHigh = 4.0
         public var percentileLow = 0.2, percentileHigh = 0.1
-        public var weights = Weights.psfSignal
+        public var weights = Weights.psfSNR
         public var rejectionMaps = true
         public var minimumFrames = 3
         public var autocrop = true
@@ -175,7 +178,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         p.subtractPedestals = normalization.method != .local
         p.rangeClipLow = normalization.method != .local
         p.weighting = switch integration.weights {
-        case .psfSignal: .table(weights)
+        case .psfSNR, .psfSignal: .table(weights)
         case .noise: .noise
         case .exposure: .exposure
         case .none: .none

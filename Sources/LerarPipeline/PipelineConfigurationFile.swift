@@ -50,7 +50,7 @@ public enum PipelineConfigurationFile {
         Entry(section: "integration", key: "linearFitHigh", help: "Linear fit clipping high tolerance (4, PixInsight)"),
         Entry(section: "integration", key: "percentileLow", help: "Percentile clipping low (0.2, PixInsight)"),
         Entry(section: "integration", key: "percentileHigh", help: "Percentile clipping high (0.1, PixInsight)"),
-        Entry(section: "integration", key: "weights", help: "psf-signal (measured PSF signal weight, WBPP default), noise, exposure or none"),
+        Entry(section: "integration", key: "weights", help: "psf-snr ((star flux scale / noise)², the normalized frame's star SNR), psf-signal (PixInsight's PSF Signal Weight, WBPP's default; favours sharp frames), noise, exposure or none"),
         Entry(section: "integration", key: "rejectionMaps", help: "Write low/high rejection maps beside each master (true, WBPP)"),
         Entry(section: "integration", key: "minimumFrames", help: "Groups with fewer accepted frames are not integrated (3, WBPP)"),
         Entry(section: "integration", key: "autocrop", help: "Also write masters cropped to the area every frame covers, the same crop for all filters of a panel (true, WBPP)"),

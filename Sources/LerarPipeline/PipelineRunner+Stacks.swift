@@ -61,7 +61,7 @@ extension PipelineRunner {
                 for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key, "function"]) }
                 inputKeys = members.map { frames[$0].normalizeKey! }
             }
-            let weights = members.map { String(format: "%.6g", frames[$0].measurement?.weight ?? 0) }
+            let weights = members.map { String(format: "%.6g", integrationWeight($0)) }
             let parameters = configuration.integrationParameters(weights: [:])
             let settings: [String] = [StepCache.describe(parameters), "\(configuration.integration.autocrop)", configuration.output.format]
                 + (configuration.drizzleParameters.map { [StepCache.describe($0)] } ?? [])
@@ -79,6 +79,8 @@ extension PipelineRunner {
                 if local, let lnKey {
                     lnReference = try ensureLNReference(stack: stack, members: members, key: lnKey)
                     scales = try ensureNormalized(members, reference: lnReference!)
+                    // The LN scale is what the integration's frame was multiplied by: its noise there is σ × scale.
+                    for index in members { frames[index].lnScale = scales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] }
                     inputs = members.map(normalizedPath)
                 } else {
                     try ensureRegistered(members)
@@ -123,7 +125,7 @@ extension PipelineRunner {
         var builder = ReferenceBuilder(parameters: parameters)
         builder.normalization = configuration.localNormalizationParameters
         // Best first by the weights measured on the calibrated frames (registration does not change them).
-        let ranked = members.sorted { (frames[$0].measurement?.weight ?? 0) > (frames[$1].measurement?.weight ?? 0) }
+        let ranked = members.sorted { integrationWeight($0) > integrationWeight($1) }
         var fwhm: [String: Double] = [:]
         for index in ranked { fwhm[registeredPath(index)] = frames[index].measurement?.fwhm }
         let report = try builder.build(paths: ranked.map(registeredPath), ranked: true, fwhm: fwhm, output: path, overwrite: true) { [observer] label, done, total in
@@ -176,7 +178,7 @@ extension PipelineRunner {
 
     func integrate(stack: String, members: [Int], inputs: [String], lnReference: String?, scales: [String: Double]) throws -> StackResult {
         var table: [String: Double] = [:]
-        for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = frames[index].measurement?.weight ?? 0 }
+        for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = integrationWeight(index) }
         let parameters = configuration.integrationParameters(weights: table)
         let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, recordRejection: configuration.drizzleParameters != nil) { [observer] label, done, total in
             observer.advanced("integrate: \(label)", done: done, total: total)
@@ -253,10 +255,27 @@ extension PipelineRunner {
         }
     }
 
+    /// A frame's weight in ranking (LN reference) and integration, as `integration.weights` asks. `psf-snr`: the SNR²
+    /// of its stars once normalized, 1 / (σ · LN scale)² — σ the wavelet noise of the registered frame, the LN scale
+    /// fitted on star photometry — i.e. the inverse variance of the frame as integrated, which maximises the stack's
+    /// SNR; before LN (ranking the LN reference) the matched stars' flux scale stands for the LN scale.
+    func integrationWeight(_ index: Int) -> Double {
+        guard let m = frames[index].measurement else { return 0 }
+        if configuration.integration.weights == .psfSNR {
+            let noise = frames[index].registration?.pixelNoise ?? m.pixelNoise ?? m.noise
+            guard noise > 0 else { return 0 }
+            // Normalized by LN: noise × LN scale; else (and for ranking before LN) the matched stars' flux scale.
+            let normalizedNoise = frames[index].lnScale.map { noise * $0 } ?? noise / (frames[index].registration?.fluxScale ?? 1)
+            let weight = 1 / (normalizedNoise * normalizedNoise)
+            return weight.isFinite ? weight : 0
+        }
+        return m.weight
+    }
+
     /// The per-frame table of the summary.
     func frameRows() -> [RunSummary.Frame] {
         var best: [String: Double] = [:]
-        for frame in frames { best[frame.stack] = max(best[frame.stack] ?? 0, frame.measurement?.weight ?? 0) }
+        for index in frames.indices { best[frames[index].stack] = max(best[frames[index].stack] ?? 0, integrationWeight(index)) }
         return frames.indices.map { index in
             let f = frames[index], m = f.measurement
             var row = RunSummary.Frame(path: f.path, stack: stackFolders[f.stack] ?? f.stack, filter: f.filter, panel: f.panel.description, date: f.date)
@@ -264,7 +283,7 @@ extension PipelineRunner {
             row.fwhm = m?.fwhm
             row.eccentricity = m?.eccentricity
             row.snr = m?.snr
-            row.weight = m.map { w in (best[f.stack] ?? 0) > 0 ? w.weight / best[f.stack]! : 0 }
+            row.weight = m.map { _ in (best[f.stack] ?? 0) > 0 ? integrationWeight(index) / best[f.stack]! : 0 }
             row.background = m?.background
             row.registrationRMS = f.registration?.rms
             row.lnScale = f.lnScale

@@ -35,6 +35,12 @@ public struct Registrar: Sendable {
         public var transform: ProjectiveTransform2D?
         public var mirrored: Bool
         public var rotationDegrees: Double?
+        /// This frame's star flux over the reference's, the median over matched stars (the brightest tenth of the
+        /// reference's left out: saturation clips them differently in each frame); what normalization will divide by.
+        public var fluxScale: Double? = nil
+        /// Noise σ of the registered frame (its channel mean; wavelet estimate over row bands), image units:
+        /// interpolation smooths each frame by its own amount, and this is the noise the stack averages.
+        public var pixelNoise: Double? = nil
         /// Why the frame was skipped.
         public var failure: String?
     }
@@ -157,7 +163,26 @@ public struct Registrar: Sendable {
         report.transform = t
         report.mirrored = mirrored
         report.rotationDegrees = t.rotationDegrees
+        report.fluxScale = Self.fluxScale(match.pairs, frame: found, reference: reference.stars)
+        let plane = registered.channelCount == 1 ? registered.samples : registered.channelMean()
+        let noise = plane.withUnsafeBufferPointer { WaveletNoise.sampledSigma($0, width: registered.width, height: registered.height) }
+        report.pixelNoise = noise.isFinite && noise > 0 ? noise : nil
         return report
+    }
+
+    /// Median flux ratio of matched stars, frame over reference, leaving out the reference's brightest tenth
+    /// (saturated or nearly so) and stars without positive flux; nil with fewer than 5 usable pairs.
+    public static func fluxScale(_ pairs: [(Int, Int)], frame: [DetectedStar], reference: [DetectedStar]) -> Double? {
+        let bright = reference.map(\.flux).sorted(by: >)
+        let ceiling = bright.isEmpty ? .infinity : bright[min(bright.count - 1, bright.count / 10)]
+        let ratios = pairs.compactMap { (i, j) -> Double? in
+            guard i < frame.count, j < reference.count else { return nil }
+            let f = frame[i].flux, r = reference[j].flux
+            guard f > 0, r > 0, r < ceiling else { return nil }
+            return f / r
+        }
+        guard ratios.count >= 5 else { return nil }
+        return BackgroundGrid.median(ratios)
     }
 
     /// The best frame as reference when none is given: most stars per unit of FWHM² (sharp and transparent).

@@ -49,6 +49,7 @@ struct VerifyCommand: ParsableCommand {
         print("  truth stars recovered \(report.recoveredStars) of \(report.truthStarsInField) in field (\(String(format: "%.1f", 100 * report.recoveredFraction)) %)")
         print("  star position RMS     \(show(report.starRMS, "%.3f")) px over \(report.starsInRMS) bright isolated stars (\(report.matchedStars) matched)")
         print("  trail residue         \(show(report.trailResidueSigma, "%.2f")) σ over \(report.trailsChecked) trails")
+        if let ratio = report.extendedObjectFluxRatio { print("  extended object flux  \(show(100 * ratio, "%.1f")) % of the truth") }
         for note in report.notes { print("  note: \(note)") }
     }
 }

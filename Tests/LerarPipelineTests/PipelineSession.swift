@@ -13,7 +13,8 @@ struct PipelineSession {
 
     /// Simulates `filters` × `lights` subs of `size`² px (× `panels`) with the usual defects, few calibration frames.
     init(name: String, size: Int = 256, filters: [String] = ["L"], lights: Int = 6, panels: Int = 1, nights: Int = 1, seed: UInt64 = 7,
-         cloudy: Bool = false, starless: Bool = false, oneShotColour: Bool = false) throws {
+         cloudy: Bool = false, starless: Bool = false, oneShotColour: Bool = false,
+         adjust: (inout SessionConfiguration) -> Void = { _ in }) throws {
         folder = NSTemporaryDirectory() + "lerar-pipeline-\(name)-\(UUID().uuidString)"
         var c = SessionConfiguration()
         c.width = size; c.height = size
@@ -26,6 +27,7 @@ struct PipelineSession {
         c.cloudySub = cloudy
         c.starlessSub = starless
         c.oneShotColor = oneShotColour
+        adjust(&c)
         _ = try SessionWriter(configuration: c).write(to: session)
     }
 

@@ -29,6 +29,9 @@ public enum ResultVerifier {
         /// Stars behind `starRMS`: bright (peak ≥ 20 σ), isolated (no other detection within 4 FWHM), ≥ 10 px from the edges, 5 σ-clipped.
         public var starsInRMS: Int
         public var imageToReference: AffineTransform2D?
+        /// With an extended object in the session: its measured flux over the truth's (1 = kept whole); flatness is
+        /// then measured with the object masked out.
+        public var extendedObjectFluxRatio: Double? = nil
         public var notes: [String]
     }
 
@@ -80,14 +83,29 @@ public enum ResultVerifier {
                 }
             }
         }
+        var flatnessPercent = flatness, objectRatio: Double?
+        if let object = c.extendedObject {
+            if let match, let entry = truth.panels.first(where: { $0.panel == panelIndex }) {
+                let check = ExtendedObjectCheck(plane: plane, width: width, height: height, object: object, configuration: c, filter: filterName,
+                                                imageToSky: match.transform, skyOffset: (entry.originX, entry.originY), stars: stars,
+                                                pairs: match.pairs, catalogue: catalogue, cellSize: background.cellSize)
+                flatnessPercent = check.flatnessPercent
+                objectRatio = check.fluxRatio
+                notes.append("flatness measured with the extended object masked")
+                if objectRatio == nil { notes.append("extended object flux not measured (no photometric scale for filter \(filterName))") }
+            } else {
+                flatnessPercent = nil
+                notes.append("extended object not located (no star match): flatness not measured")
+            }
+        }
         let measured = stars.filter { $0.fwhm > 0 }
         let (rms, rmsStars) = match.map { cleanRMS($0, stars: stars, catalogue: catalogue, sigma: sigma, width: width, height: height) } ?? (nil, 0)
-        return Report(file: file, panel: panelIndex, filter: filterName, backgroundNoise: sigma, skyLevel: level, flatnessPercent: flatness,
+        return Report(file: file, panel: panelIndex, filter: filterName, backgroundNoise: sigma, skyLevel: level, flatnessPercent: flatnessPercent,
                       detectedStars: stars.count, medianFWHM: median(measured.map(\.fwhm)), medianEccentricity: median(measured.map(\.eccentricity)),
                       truthStarsInField: inField, recoveredStars: match?.pairs.count ?? 0,
                       recoveredFraction: inField > 0 ? Double(match?.pairs.count ?? 0) / Double(inField) : 0,
                       trailResidueSigma: trailResidue, trailsChecked: trailsChecked, matchedStars: match?.pairs.count ?? 0,
-                      starRMS: rms, starsInRMS: rmsStars, imageToReference: match?.transform.affine, notes: notes)
+                      starRMS: rms, starsInRMS: rmsStars, imageToReference: match?.transform.affine, extendedObjectFluxRatio: objectRatio, notes: notes)
     }
 
     static func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : BackgroundGrid.median(values) }
