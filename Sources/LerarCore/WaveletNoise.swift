@@ -24,18 +24,29 @@ public enum WaveletNoise {
                 layer[y * width + x] = samples[y * width + x] - sum
             }
         }
-        var sigma = layer.withUnsafeBufferPointer { RobustStatistics.compute($0).standardDeviation }
+        var sigma = standardDeviation(layer, below: .infinity)?.sigma ?? .nan
         for _ in 0..<10 {
-            let limit = Float(3 * sigma)
-            let kept = layer.filter { $0.isFinite && abs($0) < limit }
-            guard kept.count > 16 else { break }
-            let next = kept.withUnsafeBufferPointer { RobustStatistics.compute($0).standardDeviation }
+            guard let (next, kept) = standardDeviation(layer, below: Float(3 * sigma)), kept > 16 else { break }
             if abs(next - sigma) <= 0.01 * sigma { sigma = next; break }
             sigma = next
         }
         return sigma / 0.8907
     }
 
+
+    /// Sample standard deviation of the finite values with |v| < `limit`, in one pass (no copies); nil when fewer
+    /// than two.
+    static func standardDeviation(_ values: [Float], below limit: Float) -> (sigma: Double, count: Int)? {
+        var count = 0, sum = 0.0, sumOfSquares = 0.0
+        for v in values where v.isFinite && abs(v) < limit {
+            count += 1
+            sum += Double(v)
+            sumOfSquares += Double(v) * Double(v)
+        }
+        guard count > 1 else { return nil }
+        let mean = sum / Double(count)
+        return ((max(0, (sumOfSquares - sum * mean) / Double(count - 1))).squareRoot(), count)
+    }
 
     /// The same estimate from `bands` bands of 64 rows spread over the image (a quarter of a large frame), for a
     /// per-frame figure at a fraction of the cost.

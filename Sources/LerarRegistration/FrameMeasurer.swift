@@ -33,14 +33,18 @@ public struct FrameMeasurement: Sendable, Codable {
 }
 
 public enum FrameMeasurer {
+    /// PSF fits per frame: the brightest isolated unsaturated stars. 50 fix the median FWHM to ~2 % (σ of the
+    /// median of 50 fits) at 40 % of the cost of the 120 fitted before; weights no longer depend on the fits.
+    public static let psfStarLimit = 50
+
     /// Measures one image; `starLimit` brightest isolated stars are fitted.
-    public static func measure(_ image: Image, path: String, starLimit: Int = 120) -> FrameMeasurement {
+    public static func measure(_ image: Image, path: String, starLimit: Int = FrameMeasurer.psfStarLimit) -> FrameMeasurement {
         measure(image, field: Registrar().analyze(image), path: path, starLimit: starLimit)
     }
 
     /// Measures one image from its star analysis (one analysis serves detection, background, noise — and, for a
     /// caller that keeps it, registration).
-    public static func measure(_ image: Image, field: Registrar.StarField, path: String, starLimit: Int = 120) -> FrameMeasurement {
+    public static func measure(_ image: Image, field: Registrar.StarField, path: String, starLimit: Int = FrameMeasurer.psfStarLimit) -> FrameMeasurement {
         let found = field.stars, plane = field.plane, background = field.background, noise = field.noise
         let saturation = Float(0.98)
         let isolated = found.filter { star in
