@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test demo bench bench-siril fuzz clean
+.PHONY: deps deps-test build release test demo bench bench-siril bench-scaling fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -38,6 +38,11 @@ bench-siril: release
 	@SIRIL=1 scripts/bench-registration.sh
 	@SIRIL=1 scripts/bench-pipeline.sh
 	@SIRIL=1 scripts/bench-osc.sh
+
+# Lerar and Siril on hard sessions of growing size (CASES="2048:24 2048:48 2048:96 4096:24", REPEATS=3): docs/performance-table.md.
+bench-scaling: release
+	@scripts/install-deps.sh --siril
+	@scripts/bench-scaling.sh
 
 # Fuzzes the FITS and XISF readers with libFuzzer + AddressSanitizer: FUZZ_SECONDS per target (default 300).
 fuzz: deps

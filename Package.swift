@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "LerarTestSupport", path: "Tests/LerarTestSupport"),
         .testTarget(name: "LerarCalibrationTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarSimulator", "LerarTestSupport"]),
         .testTarget(name: "LerarNormalizationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration", "LerarNormalization", "LerarSimulator"]),
-        .testTarget(name: "LerarPipelineTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarPipeline", "LerarSimulator", "LerarTestSupport"]),
+        .testTarget(name: "LerarPipelineTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarNormalization", "LerarRegistration", "LerarPipeline", "LerarSimulator", "LerarTestSupport"]),
         .testTarget(name: "LerarDebayerTests", dependencies: ["LerarCore", "LerarIO", "LerarDebayer"]),
         .testTarget(name: "LerarCLITests", dependencies: ["lerar", "LerarCore", "LerarIO", "LerarSimulator"]),
     ],

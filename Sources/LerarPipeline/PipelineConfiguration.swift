@@ -30,11 +30,13 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var required = true
         /// Subtract the overscan (BIASSEC) and trim to TRIMSEC/DATASEC, frames and masters alike.
         public var overscan = false
-        public var pedestal = 0.0
-        public var optimizeDark = false
+        public var pedestal = CalibrationParameters().pedestal
+        public var optimizeDark = CalibrationParameters().optimizeDark
+        /// On in `run` (WBPP's default with a master dark); `lerar calibrate` leaves it off unless asked, so a
+        /// single step does only what it is told.
         public var cosmeticCorrection = true
-        public var hotSigma = 5.0
-        public var coldFraction = 0.5
+        public var hotSigma = CalibrationParameters().hotSigma
+        public var coldFraction = CalibrationParameters().coldFraction
     }
 
     public struct Selection: Sendable, Codable, Equatable {
@@ -45,9 +47,9 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     }
 
     public struct Registration: Sendable, Codable, Equatable {
-        public var model = TransformModel.affine
-        public var interpolation = Resampler.Interpolation.lanczos3
-        public var clampingThreshold = 0.3
+        public var model = Registrar.Parameters().model
+        public var interpolation = Registrar.Parameters().interpolation
+        public var clampingThreshold = Registrar.Parameters().clampingThreshold
         public var reference: String?
         public var panelKeywords = PanelIdentity.defaultKeys
     }
@@ -55,10 +57,12 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     public struct Normalization: Sendable, Codable, Equatable {
         public enum Method: String, Sendable, Codable, CaseIterable { case local, none }
         public var method = Method.local
-        public var scale = 1024
-        public var referenceFrames = 15
+        public var scale = LocalNormalizationParameters().scale
+        public var referenceFrames = ReferenceBuilder.Parameters().best
+        /// On in `run` (a flat reference gives a flat stack); `lerar ln-reference` builds it as WBPP does unless
+        /// asked (`--flatten`).
         public var flattenReference = true
-        public var pedestal = 0.0
+        public var pedestal = LocalNormalizationParameters().pedestalADU
     }
 
     public struct Integration: Sendable, Codable, Equatable {
@@ -66,12 +70,12 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         /// its flux measured on stars matched to the registration reference); `psf-signal`: PixInsight's PSF Signal
         /// Weight, which also rewards sharp frames; `noise`: inverse noise variance measured on the normalized frames.
         public enum Weights: String, Sendable, Codable, CaseIterable { case psfSNR = "psf-snr", psfSignal = "psf-signal", noise, exposure, none }
-        public var combination = IntegrationParameters.Combination.average
-        public var rejection = IntegrationParameters.Rejection.auto
-        public var sigmaLow = 4.0, sigmaHigh = 3.0
-        public var winsorizationCutoff = 5.0
-        public var linearFitLow = 5.0, linearFitHigh = 4.0
-        public var percentileLow = 0.2, percentileHigh = 0.1
+        public var combination = IntegrationParameters().combination
+        public var rejection = IntegrationParameters().rejection
+        public var sigmaLow = IntegrationParameters().sigmaLow, sigmaHigh = IntegrationParameters().sigmaHigh
+        public var winsorizationCutoff = IntegrationParameters().winsorizationCutoff
+        public var linearFitLow = IntegrationParameters().linearFitLow, linearFitHigh = IntegrationParameters().linearFitHigh
+        public var percentileLow = IntegrationParameters().percentileLow, percentileHigh = IntegrationParameters().percentileHigh
         public var weights = Weights.psfSNR
         public var rejectionMaps = true
         public var minimumFrames = 3

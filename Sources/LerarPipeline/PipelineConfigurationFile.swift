@@ -4,7 +4,8 @@ import Yams
 /// Reads and prints `lerar run` configuration files (YAML; JSON is valid YAML). A file holds only what differs from
 /// the defaults; keys are checked against the documented list.
 public enum PipelineConfigurationFile {
-    /// One documented key: section, name, and why the default is what it is.
+    /// One documented key: section, name, and why the default is what it is; `{default}` in the help is replaced by
+    /// the default value when printed.
     public struct Entry: Sendable {
         public let section: String, key: String, help: String
     }
@@ -12,55 +13,55 @@ public enum PipelineConfigurationFile {
     /// Every key with its meaning and the source of its default.
     public static let entries: [Entry] = [
         Entry(section: "link", key: "groupBy", help: "Extra grouping keywords, from headers or KEY_value in folder/file names: KEY or KEY:pre (calibration only, e.g. NIGHT), KEY:post (separate stacks), KEY:both (WBPP's keyword modes)"),
-        Entry(section: "link", key: "temperatureTolerance", help: "Sensor temperatures within this many °C link (2; WBPP has no tolerance); among fitting masters the nearest in temperature, then in time, wins"),
-        Entry(section: "link", key: "typeFrom", help: "path or header: which wins when IMAGETYP and the folder/file name disagree (path: CCDSoft and others mislabel flats as 'Light Frame'; WBPP uses header); conflicts are listed with ⚠"),
-        Entry(section: "link", key: "flatsPerNight", help: "Lights take the flats of their own observing night (NIGHT_x/SESSION_x folders, DATE-LOC, DATE-OBS + site longitude), else the nearest in time with ⚠; darks and bias are shared across nights; all nights still integrate into one stack (true)"),
-        Entry(section: "link", key: "minimumFrames", help: "Calibration groups with fewer frames are linked with ⚠ (5: fewer cannot reject outliers and add ≥ 10 % noise)"),
+        Entry(section: "link", key: "temperatureTolerance", help: "Sensor temperatures within this many °C link ({default}; WBPP has no tolerance); among fitting masters the nearest in temperature, then in time, wins"),
+        Entry(section: "link", key: "typeFrom", help: "path or header: which wins when IMAGETYP and the folder/file name disagree ({default}: CCDSoft and others mislabel flats as 'Light Frame'; WBPP uses header); conflicts are listed with ⚠"),
+        Entry(section: "link", key: "flatsPerNight", help: "Lights take the flats of their own observing night (NIGHT_x/SESSION_x folders, DATE-LOC, DATE-OBS + site longitude), else the nearest in time with ⚠; darks and bias are shared across nights; all nights still integrate into one stack ({default})"),
+        Entry(section: "link", key: "minimumFrames", help: "Calibration groups with fewer frames are linked with ⚠ ({default}: fewer cannot reject outliers and add ≥ 10 % noise)"),
         Entry(section: "link", key: "overrides", help: "Link overrides file (as `lerar link --overrides`): forced masters and LN references; relative to the config file"),
-        Entry(section: "link", key: "allowMissing", help: "Go on when a light group has no valid master: those lights are skipped, never calibrated wrongly (false)"),
-        Entry(section: "calibration", key: "required", help: "Every light needs all its masters (true). false: lights without them (a smart telescope's, or ones calibrated elsewhere) are registered and integrated with what there is, each gap warned"),
-        Entry(section: "calibration", key: "overscan", help: "Subtract the overscan region (BIASSEC, a smoothed median per line) and trim to TRIMSEC/DATASEC, on every frame and master (false; CCDs with overscan only)"),
-        Entry(section: "calibration", key: "pedestal", help: "Added to calibrated lights, ADU, recorded as PEDESTAL (0, WBPP's light output pedestal)"),
-        Entry(section: "calibration", key: "optimizeDark", help: "Scale the master dark to minimise noise (false, as WBPP)"),
-        Entry(section: "calibration", key: "cosmeticCorrection", help: "Replace hot pixels (master dark) and cold pixels / dead columns (master flat) (true)"),
-        Entry(section: "calibration", key: "hotSigma", help: "Hot pixel: dark current above median + this many σ (5)"),
-        Entry(section: "calibration", key: "coldFraction", help: "Cold pixel: flat response below this fraction of the local median (0.5)"),
+        Entry(section: "link", key: "allowMissing", help: "Go on when a light group has no valid master: those lights are skipped, never calibrated wrongly ({default})"),
+        Entry(section: "calibration", key: "required", help: "Every light needs all its masters ({default}). false: lights without them (a smart telescope's, or ones calibrated elsewhere) are registered and integrated with what there is, each gap warned"),
+        Entry(section: "calibration", key: "overscan", help: "Subtract the overscan region (BIASSEC, a smoothed median per line) and trim to TRIMSEC/DATASEC, on every frame and master ({default}; CCDs with overscan only)"),
+        Entry(section: "calibration", key: "pedestal", help: "Added to calibrated lights, ADU, recorded as PEDESTAL ({default}, WBPP's light output pedestal)"),
+        Entry(section: "calibration", key: "optimizeDark", help: "Scale the master dark to minimise noise ({default}, as WBPP)"),
+        Entry(section: "calibration", key: "cosmeticCorrection", help: "Replace hot pixels (master dark) and cold pixels / dead columns (master flat) ({default})"),
+        Entry(section: "calibration", key: "hotSigma", help: "Hot pixel: dark current above median + this many σ ({default})"),
+        Entry(section: "calibration", key: "coldFraction", help: "Cold pixel: flat response below this fraction of the local median ({default})"),
         Entry(section: "debayer", key: "method", help: "One-shot-colour lights (BAYERPAT) are debayered after calibration: vng (PixInsight's and WBPP's default; ratio-corrected for star colours), bilinear or superpixel (half size)"),
-        Entry(section: "debayer", key: "pattern", help: "RGGB, BGGR, GRBG or GBRG replacing every light's BAYERPAT (null: the header's, moved by XBAYROFF/YBAYROFF and ROWORDER)"),
-        Entry(section: "selection", key: "minimumWeight", help: "Frames below this fraction of their group's best PSF signal weight are rejected (0.05, WBPP minWeight)"),
-        Entry(section: "selection", key: "minimumStars", help: "Frames with fewer detected stars are rejected (8: too few to register)"),
-        Entry(section: "selection", key: "minimumDataFraction", help: "Frames whose share of pixels holding data (finite, not 0) is below this are rejected (0.5: a half-empty frame is a failed download or a corrupt file)"),
-        Entry(section: "selection", key: "maximumFWHM", help: "Frames with a median FWHM above this, px, are rejected (null: no limit)"),
-        Entry(section: "registration", key: "model", help: "similarity, affine or homography (affine, as Siril)"),
-        Entry(section: "registration", key: "interpolation", help: "lanczos3, bicubic or bilinear (lanczos3, as PixInsight StarAlignment)"),
-        Entry(section: "registration", key: "clampingThreshold", help: "Lanczos clamping against ringing (0.3, PixInsight)"),
-        Entry(section: "registration", key: "reference", help: "Registration reference file (null: per panel, the frame with most stars per FWHM², WBPP auto)"),
+        Entry(section: "debayer", key: "pattern", help: "RGGB, BGGR, GRBG or GBRG replacing every light's BAYERPAT ({default}: the header's, moved by XBAYROFF/YBAYROFF and ROWORDER)"),
+        Entry(section: "selection", key: "minimumWeight", help: "Frames below this fraction of their group's best PSF signal weight are rejected ({default}, WBPP minWeight)"),
+        Entry(section: "selection", key: "minimumStars", help: "Frames with fewer detected stars are rejected ({default}: too few to register)"),
+        Entry(section: "selection", key: "minimumDataFraction", help: "Frames whose share of pixels holding data (finite, not 0) is below this are rejected ({default}: a half-empty frame is a failed download or a corrupt file)"),
+        Entry(section: "selection", key: "maximumFWHM", help: "Frames with a median FWHM above this, px, are rejected ({default}: no limit)"),
+        Entry(section: "registration", key: "model", help: "similarity, affine or homography ({default}, as Siril)"),
+        Entry(section: "registration", key: "interpolation", help: "lanczos3, bicubic or bilinear ({default}, as PixInsight StarAlignment)"),
+        Entry(section: "registration", key: "clampingThreshold", help: "Lanczos clamping against ringing ({default}, PixInsight)"),
+        Entry(section: "registration", key: "reference", help: "Registration reference file ({default}: per panel, the frame with most stars per FWHM², WBPP auto)"),
         Entry(section: "registration", key: "panelKeywords", help: "Keywords that tell mosaic panels apart (OBJECT, PANEL); each panel gets its own references and stacks"),
         Entry(section: "normalization", key: "method", help: "local (Local Normalization, WBPP default) or none (additive + scaling at integration)"),
-        Entry(section: "normalization", key: "scale", help: "LN scale, px (1024, PixInsight; halved to fit small frames)"),
-        Entry(section: "normalization", key: "referenceFrames", help: "LN reference = average of the best N registered frames per filter and panel (15; WBPP 20; 10…20)"),
-        Entry(section: "normalization", key: "flattenReference", help: "Remove the LN reference's own gradient (degree-2 polynomial over star-clipped cells) so every frame is normalized to a flat sky (true; WBPP does not: set false for objects that fill the frame, and flatten the stack instead)"),
-        Entry(section: "normalization", key: "pedestal", help: "Added by LN to normalized frames, ADU (0)"),
-        Entry(section: "integration", key: "combination", help: "average, median, minimum or maximum (average)"),
-        Entry(section: "integration", key: "rejection", help: "auto, none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd (auto: < 6 frames percentile, ≤ 15 winsorized, else linear fit, WBPP 3)"),
-        Entry(section: "integration", key: "sigmaLow", help: "Sigma clipping low limit (4, PixInsight)"),
-        Entry(section: "integration", key: "sigmaHigh", help: "Sigma clipping high limit (3, PixInsight)"),
-        Entry(section: "integration", key: "winsorizationCutoff", help: "Winsorization cutoff, σ (5, PixInsight)"),
-        Entry(section: "integration", key: "linearFitLow", help: "Linear fit clipping low tolerance (5, PixInsight)"),
-        Entry(section: "integration", key: "linearFitHigh", help: "Linear fit clipping high tolerance (4, PixInsight)"),
-        Entry(section: "integration", key: "percentileLow", help: "Percentile clipping low (0.2, PixInsight)"),
-        Entry(section: "integration", key: "percentileHigh", help: "Percentile clipping high (0.1, PixInsight)"),
+        Entry(section: "normalization", key: "scale", help: "LN scale, px ({default}, PixInsight; halved to fit small frames)"),
+        Entry(section: "normalization", key: "referenceFrames", help: "LN reference = average of the best N registered frames per filter and panel ({default}; WBPP 20; 10…20)"),
+        Entry(section: "normalization", key: "flattenReference", help: "Remove the LN reference's own gradient (degree-2 polynomial over star-clipped cells) so every frame is normalized to a flat sky ({default}; WBPP does not: set false for objects that fill the frame, and flatten the stack instead)"),
+        Entry(section: "normalization", key: "pedestal", help: "Added by LN to normalized frames, ADU ({default})"),
+        Entry(section: "integration", key: "combination", help: "average, median, minimum or maximum ({default})"),
+        Entry(section: "integration", key: "rejection", help: "auto, none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd ({default}: < 6 frames percentile, ≤ 15 winsorized, else linear fit, WBPP 3)"),
+        Entry(section: "integration", key: "sigmaLow", help: "Sigma clipping low limit ({default}, PixInsight)"),
+        Entry(section: "integration", key: "sigmaHigh", help: "Sigma clipping high limit ({default}, PixInsight)"),
+        Entry(section: "integration", key: "winsorizationCutoff", help: "Winsorization cutoff, σ ({default}, PixInsight)"),
+        Entry(section: "integration", key: "linearFitLow", help: "Linear fit clipping low tolerance ({default}, PixInsight)"),
+        Entry(section: "integration", key: "linearFitHigh", help: "Linear fit clipping high tolerance ({default}, PixInsight)"),
+        Entry(section: "integration", key: "percentileLow", help: "Percentile clipping low ({default}, PixInsight)"),
+        Entry(section: "integration", key: "percentileHigh", help: "Percentile clipping high ({default}, PixInsight)"),
         Entry(section: "integration", key: "weights", help: "psf-snr ((star flux scale / noise)², the normalized frame's star SNR), psf-signal (PixInsight's PSF Signal Weight, WBPP's default; favours sharp frames), noise, exposure or none"),
-        Entry(section: "integration", key: "rejectionMaps", help: "Write low/high rejection maps beside each master (true, WBPP)"),
-        Entry(section: "integration", key: "minimumFrames", help: "Groups with fewer accepted frames are not integrated (3, WBPP)"),
-        Entry(section: "integration", key: "autocrop", help: "Also write masters cropped to the area every frame covers, the same crop for all filters of a panel (true, WBPP)"),
-        Entry(section: "integration", key: "drizzle", help: "Drizzle scale (0: off; 2 as PixInsight and Siril): each stack is also drizzled from its calibrated frames through their registration, with the integration's weights, LN and pixel rejection, beside a coverage map"),
-        Entry(section: "integration", key: "dropShrink", help: "Drizzle drop size, fraction of a pixel (0.9, PixInsight)"),
-        Entry(section: "integration", key: "drizzleKernel", help: "square or gaussian drizzle drops (square, PixInsight)"),
-        Entry(section: "integration", key: "drizzleCFA", help: "Bayer drizzle for one-shot-colour stacks: the calibrated mosaic is kept and each sample drops only into its filter's channel, nothing interpolated (true, as WBPP's CFA drizzle for OSC)"),
-        Entry(section: "output", key: "format", help: "xisf or fits, 32-bit float (xisf)"),
-        Entry(section: "output", key: "keepIntermediates", help: "Keep calibrated/, registered/ and normalized/ frames after a successful run (false)"),
-        Entry(section: "output", key: "previews", help: "Autostretched PNG previews of masters and stacks in report/ (true)"),
+        Entry(section: "integration", key: "rejectionMaps", help: "Write low/high rejection maps beside each master ({default}, WBPP)"),
+        Entry(section: "integration", key: "minimumFrames", help: "Groups with fewer accepted frames are not integrated ({default}, WBPP)"),
+        Entry(section: "integration", key: "autocrop", help: "Also write masters cropped to the area every frame covers, the same crop for all filters of a panel ({default}, WBPP)"),
+        Entry(section: "integration", key: "drizzle", help: "Drizzle scale ({default}: off; 2 as PixInsight and Siril): each stack is also drizzled from its calibrated frames through their registration, with the integration's weights, LN and pixel rejection, beside a coverage map"),
+        Entry(section: "integration", key: "dropShrink", help: "Drizzle drop size, fraction of a pixel ({default}, PixInsight)"),
+        Entry(section: "integration", key: "drizzleKernel", help: "square or gaussian drizzle drops ({default}, PixInsight)"),
+        Entry(section: "integration", key: "drizzleCFA", help: "Bayer drizzle for one-shot-colour stacks: the calibrated mosaic is kept and each sample drops only into its filter's channel, nothing interpolated ({default}, as WBPP's CFA drizzle for OSC)"),
+        Entry(section: "output", key: "format", help: "xisf or fits, 32-bit float ({default})"),
+        Entry(section: "output", key: "keepIntermediates", help: "Keep calibrated/, registered/ and normalized/ frames after a successful run ({default})"),
+        Entry(section: "output", key: "previews", help: "Autostretched PNG previews of masters and stacks in report/ ({default})"),
     ]
 
     /// The defaults as a commented YAML document (what `lerar run --print-config` prints).
@@ -74,15 +75,17 @@ public enum PipelineConfigurationFile {
                 if lines.last != "" { lines.append("") }
                 lines.append("\(section):")
             }
-            lines.append("  # \(entry.help)")
             let value: Node? = node?.mapping?[Node(section)]?.mapping?[Node(entry.key)]
+            let rendered: String
             if let sequence = value?.sequence {
-                let items: [String] = sequence.map { $0.string ?? "" }
-                lines.append("  \(entry.key): [\(items.joined(separator: ", "))]")
+                rendered = "[" + sequence.map { $0.string ?? "" }.joined(separator: ", ") + "]"
             } else {
                 let text: String = try value.map { try Yams.serialize(node: $0) } ?? "null"
-                lines.append(humanNumbers("  \(entry.key): \(text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))"))
+                rendered = String(humanNumbers("k: " + text.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " ")).dropFirst(3))
             }
+            // The comment's default is the value itself, so the two cannot disagree.
+            lines.append("  # " + entry.help.replacingOccurrences(of: "{default}", with: rendered))
+            lines.append("  \(entry.key): \(rendered)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

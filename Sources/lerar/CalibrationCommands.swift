@@ -92,8 +92,8 @@ struct CalibrateCommand: ParsableCommand {
     @Flag(help: "Scale the dark to minimise noise (needs a bias).")
     var optimizeDark = false
 
-    @Flag(help: "Replace hot pixels (from the master dark) and cold pixels and dead columns (from the master flat).")
-    var cosmetic = false
+    @Flag(help: "Replace hot pixels (from the master dark) and cold pixels and dead columns (from the master flat). Off here, so a single step does only what it is told; `lerar run` corrects by default (calibration.cosmeticCorrection).")
+    var cosmetic = CalibrationParameters().cosmeticCorrection
 
     @Flag(help: "Subtract the overscan (BIASSEC, median per line) and trim to TRIMSEC/DATASEC first; masters must be built with `masters --overscan`.")
     var overscan = false

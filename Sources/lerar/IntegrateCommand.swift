@@ -27,15 +27,15 @@ struct IntegrationOptions: ParsableArguments {
     @Option(help: "none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd or auto (by frame count, as WBPP).")
     var rejection: IntegrationParameters.Rejection = IntegrationParameters().rejection
 
-    @Option(parsing: .upToNextOption, help: "Sigma limits low/high for sigma, winsorized and averaged sigma clipping (default 4 3).")
+    @Option(parsing: .upToNextOption, help: "Sigma limits low/high for sigma, winsorized and averaged sigma clipping (default \(DefaultText.numbers(IntegrationParameters().sigmaLow, IntegrationParameters().sigmaHigh))).")
     var sigma: [Double] = []
-    @Option(parsing: .upToNextOption, help: "Linear fit tolerances low/high (default 5 4).")
+    @Option(parsing: .upToNextOption, help: "Linear fit tolerances low/high (default \(DefaultText.numbers(IntegrationParameters().linearFitLow, IntegrationParameters().linearFitHigh))).")
     var linearFit: [Double] = []
-    @Option(parsing: .upToNextOption, help: "Percentile clipping low/high (default 0.2 0.1).")
+    @Option(parsing: .upToNextOption, help: "Percentile clipping low/high (default \(DefaultText.numbers(IntegrationParameters().percentileLow, IntegrationParameters().percentileHigh))).")
     var percentile: [Double] = []
-    @Option(parsing: .upToNextOption, help: "Min/max: samples rejected low/high (default 1 1).")
+    @Option(parsing: .upToNextOption, help: "Min/max: samples rejected low/high (default \(DefaultText.numbers(Double(IntegrationParameters().minMaxLow), Double(IntegrationParameters().minMaxHigh)))).")
     var minmax: [Int] = []
-    @Option(parsing: .upToNextOption, help: "ESD outlier fraction, alpha, low relaxation (default 0.3 0.05 1).")
+    @Option(parsing: .upToNextOption, help: "ESD outlier fraction, alpha, low relaxation (default \(DefaultText.numbers(IntegrationParameters().esdOutliersFraction, IntegrationParameters().esdAlpha, IntegrationParameters().esdLowRelaxation))).")
     var esd: [Double] = []
 
     @Flag(help: "Do not reject low outliers.")
@@ -121,8 +121,8 @@ struct IntegrateCommand: ParsableCommand {
     @Option(name: .customLong("ln-reference"), help: "With --normalization local: the LN reference the frames are registered to (from `lerar lnref`).")
     var lnReference: String?
 
-    @Option(name: .customLong("ln-scale"), help: "With --normalization local: normalization scale, px (default 1024, PixInsight).")
-    var lnScale = 1024
+    @Option(name: .customLong("ln-scale"), help: "With --normalization local: normalization scale, px (PixInsight's).")
+    var lnScale = LocalNormalizationParameters().scale
 
     @Flag(help: "Replace the output (and maps) if they exist.")
     var overwrite = false

@@ -20,9 +20,9 @@ struct LNReferenceCommand: ParsableCommand {
     @Argument(help: "Registered frames.", completion: .file()) var files: [String]
     @Option(name: .shortAndLong, help: "Output reference (e.g. reference_master.xisf).") var output: String
     @Option(help: "Frames to average, 10…20 (WBPP 20).") var best = 15
-    @Flag(help: "Extract the background of the reference (polynomial, see --degree).") var flatten = false
+    @Flag(help: "Extract the background of the reference (polynomial, see --degree). Off here as in WBPP; `lerar run` flattens by default (normalization.flattenReference).") var flatten = false
     @Option(help: "Polynomial degree for --flatten (1…6).") var degree = 2
-    @Option(help: "Normalization scale of the first stage, px.") var scale = 1024
+    @Option(help: "Normalization scale of the first stage, px.") var scale = LocalNormalizationParameters().scale
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "Print a JSON report (schema lerar.lnref, version 1).") var json = false
 
@@ -64,7 +64,7 @@ struct NormalizeCommand: ParsableCommand {
     @Argument(help: "Registered frames.", completion: .file()) var files: [String]
     @Option(parsing: .singleValue, help: "LN reference; repeat once per mosaic panel.") var reference: [String]
     @Option(name: .shortAndLong, help: "Output folder.") var output: String
-    @Option(help: "Normalization scale, px (PixInsight 1024).") var scale = 1024
+    @Option(help: "Normalization scale, px (PixInsight's).") var scale = LocalNormalizationParameters().scale
     @Option(help: "Pedestal added to reference and frames alike, ADU (e.g. 100).") var pedestal = 0.0
     @Flag(help: "Match backgrounds only (no signal scale).") var noScale = false
     @Option(parsing: .upToNextOption, help: "Keywords that identify a panel (default OBJECT PANEL).") var groupBy: [String] = PanelIdentity.defaultKeys

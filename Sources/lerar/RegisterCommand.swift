@@ -27,13 +27,13 @@ struct RegisterCommand: ParsableCommand {
     var reference: String?
 
     @Option(help: "Transform fitted to the matched stars: similarity, affine or homography.")
-    var model: TransformModel = .affine
+    var model: TransformModel = Registrar.Parameters().model
 
     @Option(help: "lanczos3, bicubic or bilinear.")
-    var interpolation: Resampler.Interpolation = .lanczos3
+    var interpolation: Resampler.Interpolation = Registrar.Parameters().interpolation
 
     @Option(help: "Clamping threshold against ringing (negative disables).")
-    var clamping = 0.3
+    var clamping = Registrar.Parameters().clampingThreshold
 
     @Option(help: "No-data value: nan or zero.")
     var nodata = "nan"

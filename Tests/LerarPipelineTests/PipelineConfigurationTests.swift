@@ -1,5 +1,9 @@
 import Foundation
+import LerarCalibration
+import LerarIntegration
+import LerarNormalization
 import LerarPipeline
+import LerarRegistration
 import Testing
 
 @Suite struct PipelineConfigurationTests {
@@ -59,5 +63,53 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try "link:\n  overrides: links.yaml\n".write(toFile: folder + "/run.yaml", atomically: true, encoding: .utf8)
         #expect(try PipelineConfigurationFile.read(folder + "/run.yaml").link.overrides == folder + "/links.yaml")
+    }
+}
+
+/// Each default is declared once: the printed comments take it from the value, the run configuration from the
+/// stage parameters, and docs/defaults.md's table must agree with both.
+@Suite struct DefaultsDeclaredOnceTests {
+    @Test func printedCommentsQuoteTheValues() throws {
+        let document = try PipelineConfigurationFile.defaultsDocument()
+        #expect(!document.contains("{default}"))
+        // A help text with a default in parentheses must take it from the value, not spell it.
+        for entry in PipelineConfigurationFile.entries {
+            let spelled = entry.help.range(of: #"^[^(]*\((-?[0-9.]+|true|false)[,;:)]"#, options: .regularExpression)
+            #expect(spelled == nil, "\(entry.section).\(entry.key) spells its default: \(entry.help)")
+        }
+        #expect(document.contains("  # LN scale, px (1024, PixInsight"))
+        #expect(document.contains("  scale: 1024\n"))
+    }
+
+    @Test func runConfigurationTakesStageDefaults() {
+        let run = PipelineConfiguration()
+        #expect(run.normalization.scale == LocalNormalizationParameters().scale)
+        #expect(run.registration.clampingThreshold == Registrar.Parameters().clampingThreshold)
+        #expect(run.integration.sigmaLow == IntegrationParameters().sigmaLow && run.integration.sigmaHigh == IntegrationParameters().sigmaHigh)
+        #expect(run.link.temperatureTolerance == LinkRules().temperatureTolerance)
+        #expect(run.calibration.hotSigma == CalibrationParameters().hotSigma)
+    }
+
+    /// docs/defaults.md lists `| key | default |` rows; each must be the configuration's value.
+    @Test func documentedDefaultsMatchTheValues() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/defaults.md"), encoding: .utf8)
+        let document = try PipelineConfigurationFile.defaultsDocument()
+        var values: [String: String] = [:], section = ""
+        for line in document.split(separator: "\n") where !line.hasPrefix("  #") && !line.hasPrefix("#") {
+            if !line.hasPrefix(" "), line.hasSuffix(":") { section = String(line.dropLast()); continue }
+            let parts = line.trimmingCharacters(in: .whitespaces).split(separator: ":", maxSplits: 1)
+            if parts.count == 2 { values["\(section).\(parts[0])"] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        var checked = 0
+        for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 2 else { continue }
+            let key = cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))
+            guard let value = values[key] else { Issue.record("docs/defaults.md lists \(key), which is not a key"); continue }
+            #expect(cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`")) == value, "docs/defaults.md: \(key) is \(cells[1]), the value is \(value)")
+            checked += 1
+        }
+        #expect(checked >= 10)
     }
 }

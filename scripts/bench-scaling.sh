@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# How cost grows: for each SIZE:LIGHTS in CASES, a session as hard as real ones (seeing 2.2–4.5 px, transparency
+# 0.6–1, 120 s subs, a meridian flip, rotation, gradients, two satellite trails, a large faint galaxy) run through
+# `lerar run` and Siril's standard script on the same files, REPEATS times each; writes docs/performance.md's
+# measured table (median wall time and peak RSS of the repeats, the ratio, Lerar's time per stage).
+set -euo pipefail
+CASES=${CASES:-"2048:24 2048:48 2048:96 4096:24"}
+REPEATS=${REPEATS:-3}
+LERAR=${LERAR:-.build/release/lerar}
+OUT=${OUT:-docs/performance-table.md}
+ROOT=${BENCH_DIR:-bench-output/scaling}
+command -v siril-cli > /dev/null || { echo "siril-cli is needed (make bench-siril installs it)" >&2; exit 1; }
+source "$(dirname "$0")/bench-common.sh"
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+{
+    echo "| frames × size | Lerar wall (s) | Siril wall (s) | Siril/Lerar | Lerar peak RSS (MB) | Siril peak RSS (MB) | Lerar stages (s) |"
+    echo "|---|---|---|---|---|---|---|"
+} > "$OUT.tmp"
+for case in $CASES; do
+    size=${case%%:*}; lights=${case##*:}
+    DIR=$ROOT/$size-$lights; mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
+    session=$DIR/session
+    if [ ! -f "$session/truth/session.json" ]; then
+        echo "simulating $lights lights of ${size}² px" >&2
+        "$LERAR" simulate --out "$session" --size "$size" "$size" --lights "$lights" --exposure 120 --seeing 2.2-4.5 \
+            --transparency 0.6-1 --trails 2 --extended-object --seed 1 --overwrite > /dev/null
+    fi
+    : > "$DIR/lerar.times"; : > "$DIR/siril.times"
+    for repeat in $(seq "$REPEATS"); do
+        rm -rf "$DIR/lerar"
+        bench_measure lerar "$size-$lights" "$LERAR" run "$session" -o "$DIR/lerar" >> "$DIR/lerar.times"
+        grep -ho 'time per stage: .*' "$DIR"/lerar/logs/run-*.log | tail -1 | sed 's/time per stage: //' > "$DIR/lerar.stages"
+        siril_session "$session" "$DIR/siril" ""   # afresh: Siril's links and sequences of the last repeat would be read again
+        bench_measure siril "$size-$lights" siril-cli -d "$DIR/siril" -s "$DIR/siril/pipeline.ssf" >> "$DIR/siril.times"
+    done
+    ls=$(cut -d' ' -f1 "$DIR/lerar.times" | median); lk=$(cut -d' ' -f2 "$DIR/lerar.times" | median)
+    ss=$(cut -d' ' -f1 "$DIR/siril.times" | median); sk=$(cut -d' ' -f2 "$DIR/siril.times" | median)
+    stages=$(cat "$DIR/lerar.stages")
+    printf '| %s × %s² | %.1f | %.1f | %.2f× | %.0f | %.0f | %s |\n' "$lights" "$size" "$ls" "$ss" "$(echo "$ss / $ls" | bc -l)" \
+        "$(echo "$lk / 1024" | bc -l)" "$(echo "$sk / 1024" | bc -l)" "$stages" >> "$OUT.tmp"
+done
+mv "$OUT.tmp" "$OUT"
+echo "wrote $OUT" >&2
+cat "$OUT"
