@@ -262,7 +262,7 @@ extension PipelineRunner {
     func integrationWeight(_ index: Int) -> Double {
         guard let m = frames[index].measurement else { return 0 }
         if configuration.integration.weights == .psfSNR {
-            let noise = frames[index].registration?.pixelNoise ?? m.pixelNoise ?? m.noise
+            let noise = frames[index].registration?.pixelNoise ?? m.noise
             guard noise > 0 else { return 0 }
             // Normalized by LN: noise × LN scale; else (and for ranking before LN) the matched stars' flux scale.
             let normalizedNoise = frames[index].lnScale.map { noise * $0 } ?? noise / (frames[index].registration?.fluxScale ?? 1)

@@ -22,10 +22,6 @@ public struct FrameMeasurement: Sendable, Codable {
     /// PSF signal weight: (Σ flux)·(Σ mean flux) / σ² — higher for sharper, brighter, less noisy frames (after
     /// PixInsight's PSF Signal Weight, without its background-residual term).
     public var weight: Double
-    /// Pixel-to-pixel noise σ, image units: the MAD of differences of neighbouring pixels / √2, which unresolved
-    /// faint stars and seeing do not inflate (the background residual σ above grows with the FWHM); nil in
-    /// measurements made before it existed.
-    public var pixelNoise: Double? = nil
     /// 1 = best.
     public var rank: Int = 0
     /// Share of the pixels holding data (finite and not exactly 0), 0…1; nil in measurements made before it existed.
@@ -85,24 +81,7 @@ public enum FrameMeasurer {
         return FrameMeasurement(path: path, stars: found.count, fittedStars: fits.count, fwhm: fwhm, fwhmArcsec: arcsec,
                                 eccentricity: median(fits.map(\.eccentricity)), beta: median(fits.compactMap(\.beta)),
                                 background: level, noise: sigma, snr: median(fits.map(\.amplitude)).map { $0 / max(sigma, 1e-30) }.flatMap { $0.isFinite ? $0 : nil },
-                                weight: weight.isFinite ? weight : 0, pixelNoise: pixelNoise(plane, width: image.width, height: image.height),
-                                dataFraction: Double(withData) / Double(max(1, image.samples.count)))
-    }
-
-    /// 1.4826 · median |v(x+1) − v(x)| / √2 over every 4th row (finite pairs); nil without enough pairs.
-    static func pixelNoise(_ plane: [Float], width: Int, height: Int) -> Double? {
-        var differences: [Float] = []
-        differences.reserveCapacity(width * (height / 4 + 1))
-        for y in stride(from: 0, to: height, by: 4) {
-            let row = y * width
-            for x in 0..<(width - 1) {
-                let d = plane[row + x + 1] - plane[row + x]
-                if d.isFinite && plane[row + x] != 0 && plane[row + x + 1] != 0 { differences.append(abs(d)) }
-            }
-        }
-        guard differences.count >= 64 else { return nil }
-        let sigma = 1.4826 * Double(BackgroundGrid.selectMedian(&differences)) / 2.0.squareRoot()
-        return sigma > 0 && sigma.isFinite ? sigma : nil
+                                weight: weight.isFinite ? weight : 0, dataFraction: Double(withData) / Double(max(1, image.samples.count)))
     }
 
     /// Measures files in parallel and ranks them by weight (1 = best).
