@@ -27,33 +27,41 @@ public enum LargeScaleBackground {
                              clipping: Clipping = Clipping(), smoothingCells: Double = 2) -> (surface: SurfaceGrid, missingCells: Int) {
         let columns = max(1, width / spacing), rows = max(1, height / spacing)
         var cells = [Double](repeating: .nan, count: columns * rows)
+        // Where each cell's data lie, in cells from its centre: a cell cut by a border holds the median of its data
+        // part, and the fit must place it there, or a gradient reads as a step along every border.
+        var centroids = [(x: Double, y: Double)](repeating: (0, 0), count: columns * rows)
         let stride = BackgroundGrid.samplingStride(cellWidth: spacing, cellHeight: spacing)
         cells.withUnsafeMutableBufferPointer { cells in
-            let shared = UnsafeSendable((cells, plane))
+          centroids.withUnsafeMutableBufferPointer { centroids in
+            let shared = UnsafeSendable((cells, plane, centroids))
             Parallel.forEach(iterations: rows) { row in
-                let (cells, plane) = shared.value
+                let (cells, plane, centroids) = shared.value
                 var values: [Float] = []
                 let y0 = row * height / rows, y1 = (row + 1) * height / rows
                 for column in 0..<columns {
                     let x0 = column * width / columns, x1 = (column + 1) * width / columns
                     values.removeAll(keepingCapacity: true)
-                    var total = 0
+                    var total = 0, sumX = 0.0, sumY = 0.0
                     for y in Swift.stride(from: y0, to: y1, by: stride) {
                         for x in Swift.stride(from: x0, to: x1, by: stride) {
                             total += 1
                             let v = plane[y * width + x]
-                            if clipping.isData(v) { values.append(v) }
+                            if clipping.isData(v) { values.append(v); sumX += Double(x); sumY += Double(y) }
                         }
                     }
                     // A cell mostly without data (borders, dead areas) would be biased by what is left.
                     guard values.count >= 16, values.count * 4 >= total else { continue }
+                    let n = Double(values.count)
+                    centroids[row * columns + column] = ((sumX / n + 0.5) * Double(columns) / Double(width) - 0.5 - Double(column),
+                                                         (sumY / n + 0.5) * Double(rows) / Double(height) - 0.5 - Double(row))
                     cells[row * columns + column] = BackgroundGrid.clippedMedian(&values)
                 }
             }
+          }
         }
         let missing = cells.filter { !$0.isFinite }.count
         var valid = cells.map(\.isFinite)
-        var fitted = localLinear(cells, valid: valid, columns: columns, rows: rows, sigma: smoothingCells)
+        var fitted = localLinear(cells, valid: valid, centroids: centroids, columns: columns, rows: rows, sigma: smoothingCells)
         // Cells far from the fit (a nebula's core, a trail) are left out and the fit is redone.
         let residuals = (0..<cells.count).filter { valid[$0] && fitted[$0].isFinite }.map { cells[$0] - fitted[$0] }
         if residuals.count >= 9 {
@@ -64,17 +72,18 @@ public enum LargeScaleBackground {
                     valid[i] = false
                     changed = true
                 }
-                if changed { fitted = localLinear(cells, valid: valid, columns: columns, rows: rows, sigma: smoothingCells) }
+                if changed { fitted = localLinear(cells, valid: valid, centroids: centroids, columns: columns, rows: rows, sigma: smoothingCells) }
             }
         }
         fillFromNearest(&fitted, columns: columns, rows: rows)
         return (SurfaceGrid(width: width, height: height, spacing: spacing, values: fitted), missing)
     }
 
-    /// Locally weighted linear regression over the valid cells, evaluated at every cell; NaN where no valid cell lies
-    /// within 3σ. Where the data are all on one side (a border, a hole's edge) the weighted mean is used instead of
-    /// extrapolating the plane.
-    static func localLinear(_ values: [Double], valid: [Bool], columns: Int, rows: Int, sigma: Double) -> [Double] {
+    /// Locally weighted linear regression over the valid cells, each at the centroid of its data (`centroids`, in
+    /// cells from its centre), evaluated at every cell centre; NaN where no valid cell lies within 3σ. Where the data
+    /// lie far to one side (more than 1.5σ: outside a border, inside a large hole) the weighted mean is used instead
+    /// of extrapolating the plane; a frame's corner (about 1.1σ) is still fitted.
+    static func localLinear(_ values: [Double], valid: [Bool], centroids: [(x: Double, y: Double)], columns: Int, rows: Int, sigma: Double) -> [Double] {
         let radius = Int((3 * sigma).rounded(.up))
         var result = [Double](repeating: .nan, count: values.count)
         for row in 0..<rows {
@@ -86,8 +95,8 @@ public enum LargeScaleBackground {
                     for dx in -radius...radius {
                         let c = column + dx
                         guard c >= 0, c < columns, valid[r * columns + c] else { continue }
-                        let w = exp(-Double(dx * dx + dy * dy) / (2 * sigma * sigma)), v = values[r * columns + c]
-                        let x = Double(dx), y = Double(dy)
+                        let x = Double(dx) + centroids[r * columns + c].x, y = Double(dy) + centroids[r * columns + c].y
+                        let w = exp(-(x * x + y * y) / (2 * sigma * sigma)), v = values[r * columns + c]
                         s += w; sx += w * x; sy += w * y; sxx += w * x * x; sxy += w * x * y; syy += w * y * y
                         sv += w * v; sxv += w * x * v; syv += w * y * v
                         n += 1
@@ -97,7 +106,7 @@ public enum LargeScaleBackground {
                 let mean = sv / s
                 // Centroid of the weights: far off-centre means the cell is outside the data.
                 let offCentre = hypot(sx / s, sy / s)
-                if n >= 6 && offCentre <= 1.0 * sigma,
+                if n >= 6 && offCentre <= 1.5 * sigma,
                    let solution = Self.solve3([s, sx, sy, sx, sxx, sxy, sy, sxy, syy], [sv, sxv, syv]) {
                     result[row * columns + column] = solution
                 } else {

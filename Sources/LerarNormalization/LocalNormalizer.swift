@@ -64,14 +64,13 @@ public struct LocalNormalizationFunction: Sendable, Codable {
     }
 }
 
-/// A reference analysed once for many targets: its backgrounds, its stars and what it lacks.
+/// A reference analysed once for many targets: its stars, its background grid and what it lacks.
 public struct LocalNormalizationReference: Sendable {
     public let path: String
     public let image: Image
     public let parameters: LocalNormalizationParameters
+    /// Cell size of the background models, px.
     public let spacing: Int
-    /// RB per channel.
-    public let backgrounds: [SurfaceGrid]
     public let stars: [DetectedStar]
     public let fwhm: Double
     public let missing: MissingData
@@ -84,15 +83,13 @@ public struct LocalNormalizationReference: Sendable {
         let spacing = LargeScaleBackground.spacing(scale: scale, width: image.width, height: image.height)
         self.spacing = spacing
         missing = MissingData(image, clipping: parameters.clipping)
-        var backgrounds: [SurfaceGrid] = []
+        // A reference without background anywhere (all clipped) fails here, once, rather than for every target.
         for channel in 0..<image.channelCount {
             let (surface, _) = image.withChannel(channel) { LargeScaleBackground.model($0, width: image.width, height: image.height, spacing: spacing, clipping: parameters.clipping) }
             guard surface.values.allSatisfy(\.isFinite) else {
                 throw NormalizationError.insufficientData(path: path, detail: "no background samples in channel \(channel)")
             }
-            backgrounds.append(surface)
         }
-        self.backgrounds = backgrounds
         // Stars with the registrar's finder on the channel mean, NaN/zero areas excluded by the finder's checks.
         var clean = image
         clean.withMutableSamples { for i in 0..<$0.count where $0[i] == 0 { $0[i] = .nan } }
@@ -113,13 +110,6 @@ public struct LocalNormalizationReference: Sendable {
         let targetStarsFWHM = !parameters.scaleSignal ? .nan
             : targetFWHM ?? BackgroundGrid.median(Registrar().analyze(target).stars.prefix(200).map(\.fwhm))
         for channel in 0..<image.channelCount {
-            let (tb, missingCells) = target.withChannel(channel) {
-                LargeScaleBackground.model($0, width: target.width, height: target.height, spacing: spacing, clipping: parameters.clipping)
-            }
-            guard tb.values.allSatisfy(\.isFinite) else {
-                throw NormalizationError.insufficientData(path: targetPath, detail: "no background samples in channel \(channel)")
-            }
-            if missingCells > 0 && channel == 0 { notes.append("\(missingCells) of \(tb.values.count) background cells without data (borders): filled from their neighbours") }
             var s = 1.0, count = 0
             if parameters.scaleSignal {
                 let fwhm = max(self.fwhm.isFinite ? self.fwhm : 3, targetStarsFWHM.isFinite ? targetStarsFWHM : 3)
@@ -133,7 +123,14 @@ public struct LocalNormalizationReference: Sendable {
                     notes.append("fewer than \(parameters.minimumStars) stars measurable in reference and target: background matched, signal scale left at 1")
                 }
             }
-            let offset = backgrounds[channel].combined(1, tb, -s)
+            // A0 = LS(R − s·T), the large-scale background of the difference, rather than LS(R) − s·LS(T): whatever
+            // is real signal in both (a galaxy's disc, a nebula) cancels pixel by pixel before any cell is modelled,
+            // so no data-dependent rejection of cells can treat it differently in the two models and leave a halo.
+            let (offset, missingCells) = differenceBackground(target: target, channel: channel, scale: s)
+            guard offset.values.allSatisfy(\.isFinite) else {
+                throw NormalizationError.insufficientData(path: targetPath, detail: "no background samples in channel \(channel)")
+            }
+            if missingCells > 0 && channel == 0 { notes.append("\(missingCells) of \(offset.values.count) background cells without data (borders): filled from their neighbours") }
             offsets.append(SurfaceGrid(width: offset.width, height: offset.height, spacing: offset.spacing, values: offset.values.map { $0 + pedestal }))
             scales.append(s)
             used.append(count)
@@ -142,6 +139,29 @@ public struct LocalNormalizationReference: Sendable {
             throw NormalizationError.insufficientData(path: targetPath, detail: "normalization surfaces are not finite")
         }
         return LocalNormalizationFunction(target: targetPath, reference: path, offsets: offsets, scales: scales, scaleStars: used, notes: notes)
+    }
+
+    /// The large-scale model of R − s·T on this reference's cell grid, and how many cells had no data. Pixels that
+    /// are no data in either image (NaN, zero, clipped) are left out; the difference itself may be any sign.
+    func differenceBackground(target: Image, channel: Int, scale s: Double) -> (surface: SurfaceGrid, missingCells: Int) {
+        let clipping = parameters.clipping, count = image.width * image.height
+        var difference = [Float](repeating: .nan, count: count)
+        image.withChannel(channel) { r in
+            target.withChannel(channel) { t in
+                difference.withUnsafeMutableBufferPointer { d in
+                    let shared = UnsafeSendable((d, r, t)), fs = Float(s)
+                    Parallel.forEachChunk(count: count, minimumChunkSize: 1 << 16) { range in
+                        let (d, r, t) = shared.value
+                        for i in range where clipping.isData(r[i]) && clipping.isData(t[i]) { d[i] = r[i] - fs * t[i] }
+                    }
+                }
+            }
+        }
+        var anyValue = LargeScaleBackground.Clipping()
+        (anyValue.low, anyValue.high) = (-.infinity, .infinity)
+        return difference.withUnsafeBufferPointer {
+            LargeScaleBackground.model($0, width: image.width, height: image.height, spacing: spacing, clipping: anyValue)
+        }
     }
 }
 

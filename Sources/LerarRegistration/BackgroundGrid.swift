@@ -10,7 +10,9 @@ public struct BackgroundGrid: Sendable {
     /// Smoothed cell values, row-major; NaN where a cell had no data.
     public let cells: [Double]
 
-    public init(plane: [Float], width: Int, height: Int, cellSize: Int = 32) {
+    /// `minimumFraction`: a cell with fewer finite samples than this share of its own is left without a value (and
+    /// filled from its neighbours), so a cell nearly covered by a mask does not rest on a handful of noisy pixels.
+    public init(plane: [Float], width: Int, height: Int, cellSize: Int = 32, minimumFraction: Double = 0) {
         self.cellSize = cellSize
         columns = max(1, width / cellSize)
         rows = max(1, height / cellSize)
@@ -27,12 +29,14 @@ public struct BackgroundGrid: Sendable {
                     for column in 0..<columns {
                         values.removeAll(keepingCapacity: true)
                         let x1 = column == columns - 1 ? width : (column + 1) * cellSize, y1 = row == rows - 1 ? height : (row + 1) * cellSize
+                        var samples = 0
                         for y in Swift.stride(from: row * cellSize, to: y1, by: stride) {
-                            for x in Swift.stride(from: column * cellSize, to: x1, by: stride) where source.value[y * width + x].isFinite {
-                                values.append(source.value[y * width + x])
+                            for x in Swift.stride(from: column * cellSize, to: x1, by: stride) {
+                                samples += 1
+                                if source.value[y * width + x].isFinite { values.append(source.value[y * width + x]) }
                             }
                         }
-                        shared.value[row * columns + column] = Self.clippedMedian(&values)
+                        shared.value[row * columns + column] = Double(values.count) >= minimumFraction * Double(samples) ? Self.clippedMedian(&values) : .nan
                     }
                 }
             }

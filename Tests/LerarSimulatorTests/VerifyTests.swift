@@ -95,3 +95,29 @@ import Testing
         #expect(try #require(report.starRMS) < 0.1)
     }
 }
+
+/// With an extended object, flatness is measured around it: a noisy truth sky must read flat (the mask's edge cells,
+/// resting on a few pixels, once read as structure) and the object's flux as the truth's.
+@Suite struct ExtendedObjectVerifyTests {
+    @Test func theTruthSkyWithAnObjectAndNoiseReadsFlatAndWhole() throws {
+        var c = smallConfiguration(seed: 13)
+        c.width = 768
+        c.height = 768
+        c.filters = ["L"]
+        c.lightsPerFilter = 2
+        c.extendedObject = .standard(width: 768, height: 768)
+        let folder = SessionFolder()
+        _ = try SessionWriter(configuration: c).write(to: folder.path)
+        var sky = try ImageFile.read(folder.file("truth") + "/sky_L.fits")
+        var random = SeededRandom(seed: 3)
+        let level = sky.statistics()[0].median
+        // 0.7 % of the sky per pixel: the noise of a 16-sub stack of 120 s subs at this sky level.
+        sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(0.007 * level * random.gaussian()) } }
+        let report = try ResultVerifier.verify(sky, file: "sky", truthFolder: folder.file("truth"))
+        let flatness = try #require(report.flatnessPercent), flux = try #require(report.extendedObjectFluxRatio)
+        print(String(format: "figure: truth sky with the object and 0.7 %% noise: flatness %.3f %%, object flux %.1f %%", flatness, 100 * flux))
+        // The cells' own noise reads about 0.1 % peak-to-peak here (the old masked-edge cells read 0.40 %).
+        #expect(flatness < 0.15, "flatness \(flatness) % on the truth")
+        #expect(abs(flux - 1) < 0.02, "object flux \(flux) of the truth")
+    }
+}

@@ -31,9 +31,26 @@ struct ExtendedObjectCheck {
                 if rho2 < 1 { inside[y * width + x] = true }
             }
         }
-        let outside = BackgroundGrid(plane: masked, width: width, height: height, cellSize: cellSize)
+        // Cells mostly under the mask are left out and the peak-to-peak is taken over cells mostly outside it: a cell
+        // resting on a few pixels at the mask's edge measures its noise, not the background (on the truth sky with
+        // the noise of a 16-sub stack, that alone read 0.17–0.30 % against 0.04 % elsewhere).
+        let outside = BackgroundGrid(plane: masked, width: width, height: height, cellSize: cellSize, minimumFraction: 0.5)
         let level = outside.level
-        flatnessPercent = abs(level) > 0 ? 100 * outside.peakToPeak / abs(level) : nil
+        var kept: [Double] = []
+        for row in 0..<outside.rows {
+            for column in 0..<outside.columns {
+                var total = 0, free = 0
+                for y in Swift.stride(from: row * cellSize, to: min(height, (row + 1) * cellSize), by: 4) {
+                    for x in Swift.stride(from: column * cellSize, to: min(width, (column + 1) * cellSize), by: 4) {
+                        total += 1
+                        if masked[y * width + x].isFinite { free += 1 }
+                    }
+                }
+                let value = outside.cells[row * outside.columns + column]
+                if 2 * free >= total && value.isFinite { kept.append(value) }
+            }
+        }
+        if let low = kept.min(), let high = kept.max(), abs(level) > 0 { flatnessPercent = 100 * (high - low) / abs(level) }
 
         // Photometric scale from unsaturated isolated matched stars: their flux in a wide aperture (4 FWHM, so a
         // stack's broad wings are inside it) over the truth flux.
