@@ -73,6 +73,17 @@ import Testing
     }
 }
 
+/// Writes the session of `c` and scores its L truth sky with Gaussian noise of `noise` × the sky level added.
+func verifyNoisyTruthSky(_ c: SessionConfiguration, noise: Double) throws -> ResultVerifier.Report {
+    let folder = SessionFolder()
+    _ = try SessionWriter(configuration: c).write(to: folder.path)
+    var sky = try ImageFile.read(folder.file("truth") + "/sky_L.fits")
+    var random = SeededRandom(seed: 3)
+    let level = sky.statistics()[0].median
+    sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(noise * level * random.gaussian()) } }
+    return try ResultVerifier.verify(sky, file: "sky", truthFolder: folder.file("truth"))
+}
+
 /// The undersampled option (for drizzle): stars of 1.2–1.6 px FWHM, rendered with fine enough pixel integration
 /// that the measured FWHM and positions stay true.
 @Suite struct UndersampledSessionTests {
@@ -81,13 +92,7 @@ import Testing
         c.filters = ["L"]
         c.lightsPerFilter = 2
         c.fwhmRange = SessionConfiguration.undersampledFWHM
-        let folder = SessionFolder()
-        _ = try SessionWriter(configuration: c).write(to: folder.path)
-        var sky = try ImageFile.read(folder.file("truth") + "/sky_L.fits")
-        var random = SeededRandom(seed: 3)
-        let level = sky.statistics()[0].median
-        sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(0.01 * level * random.gaussian()) } }
-        let report = try ResultVerifier.verify(sky, file: "sky", truthFolder: folder.file("truth"))
+        let report = try verifyNoisyTruthSky(c, noise: 0.01)
         let fwhm = try #require(report.medianFWHM)
         print(String(format: "undersampled truth sky: FWHM %.2f px (rendered %.2f), star RMS %.3f px over %d stars", fwhm, c.fwhmRange.lowerBound, report.starRMS ?? -1, report.starsInRMS))
         // A 1.2 px star is broadened by its 1 px pixel to about 1.4–1.6 px at half maximum.
@@ -106,14 +111,8 @@ import Testing
         c.filters = ["L"]
         c.lightsPerFilter = 2
         c.extendedObject = .standard(width: 768, height: 768)
-        let folder = SessionFolder()
-        _ = try SessionWriter(configuration: c).write(to: folder.path)
-        var sky = try ImageFile.read(folder.file("truth") + "/sky_L.fits")
-        var random = SeededRandom(seed: 3)
-        let level = sky.statistics()[0].median
         // 0.7 % of the sky per pixel: the noise of a 16-sub stack of 120 s subs at this sky level.
-        sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(0.007 * level * random.gaussian()) } }
-        let report = try ResultVerifier.verify(sky, file: "sky", truthFolder: folder.file("truth"))
+        let report = try verifyNoisyTruthSky(c, noise: 0.007)
         let flatness = try #require(report.flatnessPercent), flux = try #require(report.extendedObjectFluxRatio)
         print(String(format: "figure: truth sky with the object and 0.7 %% noise: flatness %.3f %%, object flux %.1f %%", flatness, 100 * flux))
         // The cells' own noise reads about 0.1 % peak-to-peak here (the old masked-edge cells read 0.40 %).
