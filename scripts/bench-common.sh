@@ -11,7 +11,16 @@ bench_measure() {
     echo "$seconds $kilobytes"
 }
 
-# siril_session SESSION WORK LIGHT_OPTIONS: links the session's bias, 300 s darks, flats and lights into Siril's
+# simulate_once SESSION SIZE LIGHTS OPTION...: simulates LIGHTS lights of SIZE² px (seed 1, with the extra
+# `lerar simulate` OPTIONs) into SESSION, unless a session is already there: it is kept between runs.
+simulate_once() {
+    local session=$1 size=$2 lights=$3; shift 3
+    [ -f "$session/truth/session.json" ] && return 0
+    echo "simulating $lights lights of ${size}×${size} px (once; kept in $session)" >&2
+    "$LERAR" simulate --out "$session" --size "$size" "$size" --lights "$lights" --seed 1 --overwrite "$@" > /dev/null
+}
+
+# siril_session SESSION WORK LIGHT_OPTIONS: links the session's bias, the darks of the lights' exposure, flats and lights into Siril's
 # folders under WORK (the extension it expects) and writes WORK/pipeline.ssf: masters, calibration with
 # LIGHT_OPTIONS added to `preprocess` (e.g. "-cfa -equalize_cfa -debayer"), global star registration, stack.
 siril_session() {

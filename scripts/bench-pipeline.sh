@@ -12,11 +12,8 @@ LERAR=${LERAR:-.build/release/lerar}
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 SESSION=$DIR/session
-if [ ! -f "$SESSION/truth/session.json" ]; then
-    echo "simulating $LIGHTS lights of ${SIZE}×${SIZE} px (once; kept in $SESSION)" >&2
-    "$LERAR" simulate --out "$SESSION" --size "$SIZE" "$SIZE" --lights "$LIGHTS" --filters L --seed 1 --overwrite > /dev/null
-fi
 source "$(dirname "$0")/bench-common.sh"
+simulate_once "$SESSION" "$SIZE" "$LIGHTS" --filters L
 rm -rf "$DIR/lerar"
 lerar_result=$(bench_measure lerar pipeline "$LERAR" run "$SESSION" -o "$DIR/lerar")
 "$LERAR" verify "$DIR"/lerar/master/masterLight_*_autocrop.xisf --truth "$SESSION/truth" | sed 's/^/  /' >&2

@@ -20,11 +20,7 @@ for case in $CASES; do
     size=${case%%:*}; lights=${case##*:}
     DIR=$ROOT/$size-$lights; mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
     session=$DIR/session
-    if [ ! -f "$session/truth/session.json" ]; then
-        echo "simulating $lights lights of ${size}² px" >&2
-        "$LERAR" simulate --out "$session" --size "$size" "$size" --lights "$lights" --exposure 120 --seeing 2.2-4.5 \
-            --transparency 0.6-1 --trails 2 --extended-object --seed 1 --overwrite > /dev/null
-    fi
+    simulate_once "$session" "$size" "$lights" --exposure 120 --seeing 2.2-4.5 --transparency 0.6-1 --trails 2 --extended-object
     : > "$DIR/lerar.times"; : > "$DIR/siril.times"
     for repeat in $(seq "$REPEATS"); do
         rm -rf "$DIR/lerar"
