@@ -9,6 +9,8 @@ public struct BackgroundGrid: Sendable {
     public let columns: Int, rows: Int
     /// Smoothed cell values, row-major; NaN where a cell had no data.
     public let cells: [Double]
+    /// Whether a cell had data of its own (enough under `minimumFraction`), rather than a value from its neighbours.
+    public let measured: [Bool]
 
     /// `minimumFraction`: a cell with fewer finite samples than this share of its own is left without a value (and
     /// filled from its neighbours), so a cell nearly covered by a mask does not rest on a handful of noisy pixels.
@@ -41,6 +43,7 @@ public struct BackgroundGrid: Sendable {
                 }
             }
         }
+        measured = raw.map(\.isFinite)
         var smooth = raw
         for row in 0..<rows {
             for column in 0..<columns {

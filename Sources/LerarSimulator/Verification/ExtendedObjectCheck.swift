@@ -36,20 +36,7 @@ struct ExtendedObjectCheck {
         // the noise of a 16-sub stack, that alone read 0.17–0.30 % against 0.04 % elsewhere).
         let outside = BackgroundGrid(plane: masked, width: width, height: height, cellSize: cellSize, minimumFraction: 0.5)
         let level = outside.level
-        var kept: [Double] = []
-        for row in 0..<outside.rows {
-            for column in 0..<outside.columns {
-                var total = 0, free = 0
-                for y in Swift.stride(from: row * cellSize, to: min(height, (row + 1) * cellSize), by: 4) {
-                    for x in Swift.stride(from: column * cellSize, to: min(width, (column + 1) * cellSize), by: 4) {
-                        total += 1
-                        if masked[y * width + x].isFinite { free += 1 }
-                    }
-                }
-                let value = outside.cells[row * outside.columns + column]
-                if 2 * free >= total && value.isFinite { kept.append(value) }
-            }
-        }
+        let kept = outside.cells.indices.filter { outside.measured[$0] && outside.cells[$0].isFinite }.map { outside.cells[$0] }
         if let low = kept.min(), let high = kept.max(), abs(level) > 0 { flatnessPercent = 100 * (high - low) / abs(level) }
 
         // Photometric scale from unsaturated isolated matched stars: their flux in a wide aperture (4 FWHM, so a
