@@ -177,8 +177,9 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         p.percentileLow = integration.percentileLow
         p.percentileHigh = integration.percentileHigh
         p.rejectionMaps = integration.rejectionMaps
-        // LN frames are already on the reference's scale and carry the LN pedestal (WBPP: no pedestal subtraction).
-        p.normalization = normalization.method == .local ? .none : .additiveScaling
+        // LN functions are applied in the integration's band pass; they were fitted to the frames as stored and put them
+        // on the reference's scale with the LN pedestal (WBPP: no pedestal subtraction).
+        p.normalization = normalization.method == .local ? .local : .additiveScaling
         p.subtractPedestals = normalization.method != .local
         p.rangeClipLow = normalization.method != .local
         p.weighting = switch integration.weights {

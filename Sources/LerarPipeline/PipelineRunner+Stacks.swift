@@ -73,19 +73,18 @@ extension PipelineRunner {
                 if local { summary.count("normalize", reused: members.count) }
                 log.info("stack \(row.name): up to date (\(members.count) frames)")
             } else {
-                var inputs = members.map(registeredPath)
                 var lnReference: String?
-                var scales: [String: Double] = [:]
+                var functions: LocalNormalizationSet?
                 if local, let lnKey {
                     lnReference = try ensureLNReference(stack: stack, members: members, key: lnKey)
-                    scales = try ensureNormalized(members, reference: lnReference!)
+                    let set = try ensureNormalized(members, reference: lnReference!)
                     // The LN scale is what the integration's frame was multiplied by: its noise there is σ × scale.
-                    for index in members { frames[index].lnScale = scales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] }
-                    inputs = members.map(normalizedPath)
-                } else {
-                    try ensureRegistered(members)
+                    for (index, function) in zip(members, set.functions) { frames[index].lnScale = function.scales.first }
+                    functions = set
                 }
-                result = try integrate(stack: stack, members: members, inputs: inputs, lnReference: lnReference, scales: scales)
+                // LN is applied to each band of the registered frames as the integration reads them: no `_n` files.
+                try ensureRegistered(members)
+                result = try integrate(stack: stack, members: members, inputs: members.map(registeredPath), lnReference: lnReference, local: functions)
                 try cache.store(key, step: "integrate", outputs: [result.master] + result.maps, payload: result)
                 summary.count("integrate", computed: 1)
             }
@@ -139,16 +138,20 @@ extension PipelineRunner {
         return path
     }
 
-    /// Makes sure the normalized files of `indices` exist; returns LN scale per normalized file name.
-    func ensureNormalized(_ indices: [Int], reference path: String) throws -> [String: Double] {
+    /// The LN functions of `indices`, in order: from the cache, else fitted now on their registered frames. The
+    /// normalized frames (`_n`) are written only with `output.keepIntermediates`; the integration applies the
+    /// functions band by band instead.
+    func ensureNormalized(_ indices: [Int], reference path: String) throws -> LocalNormalizationSet {
         clock.start("normalize"); defer { clock.stop() }
-        let todo = indices.filter { cache.intact(frames[$0].normalizeKey!) == nil }
+        let keep = configuration.output.keepIntermediates
+        let todo = indices.filter { cache.intact(frames[$0].normalizeKey!) == nil || cache.payload(frames[$0].normalizeKey!, as: LocalNormalizationFunction.self) == nil }
         summary.count("normalize", reused: indices.count - todo.count)
         if !todo.isEmpty {
             try ensureRegistered(todo)
             let reference = try LocalNormalizationReference(path: path, image: try ImageFile.read(path), parameters: configuration.localNormalizationParameters)
             if !reference.missing.isEmpty { log.warning("LN reference \(URL(fileURLWithPath: path).lastPathComponent) has \(reference.missing.summary): masked out of the fits") }
-            // When the whole stack is normalized now, its common area is gathered on the way (no second read).
+            // When the whole stack is normalized now, its common area is gathered on the way (no second read). LN
+            // keeps a pixel's data or its lack, so the registered frame's area is the normalized one's.
             let area = todo.count == indices.count ? SharedAutocrop(width: reference.image.width, height: reference.image.height) : nil
             coverage[frames[indices[0]].stack] = area
             let snapshot = frames, journal = self.cache!, log = self.log!
@@ -159,28 +162,32 @@ extension PipelineRunner {
                 let (input, output) = paths[index]!
                 let image = try ImageFile.read(input)
                 let function = try reference.function(for: image, path: input, targetFWHM: snapshot[index].measurement?.fwhm)
-                var normalized = function.apply(to: image)
-                normalized.sourceSampleFormat = .float32
-                area?.add(normalized)
-                try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try ImageFile.write(normalized, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
-                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: [output], payload: function)
+                area?.add(image)
+                if keep {
+                    var normalized = function.apply(to: image)
+                    normalized.sourceSampleFormat = .float32
+                    try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    try ImageFile.write(normalized, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                }
+                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: keep ? [output] : [], payload: function)
                 for note in function.notes { log.info("LN \(URL(fileURLWithPath: input).lastPathComponent): \(note)") }
             }
             summary.count("normalize", computed: todo.count)
         }
-        var scales: [String: Double] = [:]
-        for index in indices {
-            scales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] = cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self)?.scales.first
+        let functions = try indices.map { index in
+            guard let function = cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self) else {
+                throw PipelineError.cannotWrite(path: folder("cache"), reason: "the LN function of \(frames[index].path) was not recorded")
+            }
+            return function
         }
-        return scales
+        return LocalNormalizationSet(functions: functions)
     }
 
-    func integrate(stack: String, members: [Int], inputs: [String], lnReference: String?, scales: [String: Double]) throws -> StackResult {
+    func integrate(stack: String, members: [Int], inputs: [String], lnReference: String?, local: LocalNormalizationSet?) throws -> StackResult {
         var table: [String: Double] = [:]
         for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = integrationWeight(index) }
         let parameters = configuration.integrationParameters(weights: table)
-        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, recordRejection: configuration.drizzleParameters != nil) { [observer] label, done, total in
+        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, local: local, recordRejection: configuration.drizzleParameters != nil) { [observer] label, done, total in
             observer.advanced("integrate: \(label)", done: done, total: total)
         }
         let path = masterLightPath(stack)
@@ -220,7 +227,15 @@ extension PipelineRunner {
                            rejectedHighPercent: result.frames.map { 100 * Double($0.rejectedHigh) / pixels },
                            rejectedLowPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel },
                            rejectedHighPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel },
-                           crop: crop, lnReference: lnReference, lnScales: scales, drizzled: drizzled?.0, drizzleCoverage: drizzled?.1)
+                           crop: crop, lnReference: lnReference, lnScales: scales(members, local), drizzled: drizzled?.0, drizzleCoverage: drizzled?.1)
+    }
+
+    /// LN scale per frame, by the name of its normalized frame (`_n`), for the cache's record of a stack.
+    func scales(_ members: [Int], _ local: LocalNormalizationSet?) -> [String: Double] {
+        guard let local else { return [:] }
+        var table: [String: Double] = [:]
+        for (index, function) in zip(members, local.functions) { table[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent] = function.scales.first }
+        return table
     }
 
     /// Crops the masters of each panel to the area all their frames cover — one rectangle per panel, so the

@@ -9,8 +9,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
         WBPP's order of work on folders of raw subs. Stops before any work when a light has no valid master (the ✗
         tree says why), unless --allow-missing. Output: master/ (calibration masters, LN references, masterLight_*
-        stacks, *_autocrop), calibrated/, registered/, normalized/ (removed after success unless
-        --keep-intermediates), logs/ (every decision, and the configuration used), report/index.html, cache/.
+        stacks, *_autocrop), calibrated/, registered/ (removed after success unless --keep-intermediates; LN is
+        applied inside the integration, so normalized/ _n frames are written only with --keep-intermediates), logs/ (every decision, and the configuration used), report/index.html, cache/.
         Every finished step is cached by its inputs and parameters: run the same command again after an
         interruption (Ctrl-C) or a changed setting and only what changed is redone. Settings: --config FILE
         (YAML or JSON, only the keys you change); --print-config prints every key with its default and meaning.
@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Go on when some lights have no valid master (they are skipped).")
     var allowMissing = false
 
-    @Flag(help: "Keep calibrated/, registered/ and normalized/ frames.")
+    @Flag(help: "Keep calibrated/ and registered/ frames, and write the normalized/ (_n) ones.")
     var keepIntermediates = false
 
     @Flag(name: .shortAndLong, help: "Print every decision (they are always in the log file).")

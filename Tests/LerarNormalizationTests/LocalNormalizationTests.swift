@@ -119,6 +119,26 @@ final class NormalizedSession: @unchecked Sendable {
         print("figure: stack flatness: LN to a flattened reference \(lnFlatness) %, additive+scaling \(globalFlatness) %; reference gradient \(report.gradientBefore) % → \(report.gradientAfter ?? .nan) %")
         #expect(lnFlatness <= 0.3, "LN stack flatness \(lnFlatness) %")
         #expect(globalFlatness > 3 * lnFlatness, "additive+scaling stack flatness \(globalFlatness) % vs LN \(lnFlatness) %")
+        // `lerar run` applies LN inside the band pass instead of writing `_n` frames: the same stack, sample for sample.
+        var inBand = stacking, fromFiles = stacking
+        inBand.normalization = .local
+        inBand.weighting = .none
+        fromFiles.normalization = .none
+        fromFiles.weighting = .none
+        fromFiles.subtractPedestals = false
+        fromFiles.rangeClipLow = false
+        inBand.rangeClipLow = false
+        var normalizedPaths: [String] = []
+        for (path, function) in zip(session.registered, functions.functions) {
+            let output = session.path + "/normalized/" + URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_n.xisf"
+            try FileManager.default.createDirectory(atPath: session.path + "/normalized", withIntermediateDirectories: true)
+            try ImageFile.write(function.apply(to: try ImageFile.read(path)), to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+            normalizedPaths.append(output)
+        }
+        let bandStack = try IntegrationEngine(parameters: inBand).integrate(paths: session.registered, local: functions).image
+        let fileStack = try IntegrationEngine(parameters: fromFiles).integrate(paths: normalizedPaths).image
+        let largest = zip(bandStack.samples, fileStack.samples).reduce(Float(0)) { max($0, $1.0.isNaN && $1.1.isNaN ? 0 : abs($1.0 - $1.1)) }
+        #expect(largest <= 1e-6, "LN in the band pass and from _n files differ by up to \(largest)")
         #expect(throws: IntegrationError.missingLocalNormalization) {
             var p = IntegrationParameters.lights
             p.normalization = .local
