@@ -9,6 +9,8 @@ public final class ImageRowReader: @unchecked Sendable {
     public let header: ImageFileHeader
     /// Bytes this reader keeps in memory (a decoded compressed image), 0 when reading incrementally.
     public private(set) var residentBytes = 0
+    /// Whether every read is served from an image in memory (no file access).
+    public var readsFromMemory: Bool { resident != nil }
     private var fits: FITSHandle?
     private var fitsStorage: FITSReader.Storage?
     private var xisfFile: XISFFileAccess?
@@ -51,6 +53,16 @@ public final class ImageRowReader: @unchecked Sendable {
             header = try CameraRawReader.readHeader(path)
             residentBytes = resident!.samples.count * 4
         }
+    }
+
+    /// A reader over an image already in memory (named `path` in headers and messages); its samples count as
+    /// resident, so a band budget shrinks by them.
+    public init(image: Image, path: String) {
+        header = ImageFileHeader(path: path, format: (try? ImageFileFormat.from(path: path)) ?? .xisf, width: image.width, height: image.height,
+                                 colorSpace: image.colorSpace, sampleFormat: image.sourceSampleFormat ?? .float32, compression: nil,
+                                 pixelStorage: "Planar", checksum: nil, metadata: image.metadata, warnings: [])
+        resident = image
+        residentBytes = image.samples.count * MemoryLayout<Float>.stride
     }
 
     /// Reads rows `rows` of `channel` into `output` (count = rows.count × width), normalised like `ImageFile.read`.

@@ -10,13 +10,17 @@ public struct IntegrationEngine: Sendable {
 
     public init(parameters: IntegrationParameters) { self.parameters = parameters }
 
+    /// Largest band (bytes) when every frame is in memory: enough rows for every core to combine, no more.
+    static let inMemoryBandBytes = 32 << 20
+
     /// Integrates `paths` (registered frames); with `recordRejection`, which samples of each frame were rejected is
     /// kept too (`rejectedSamples`, one bit per sample) for drizzle.
-    public func integrate(paths: [String], local: (any LocalFrameNormalization)? = nil, recordRejection: Bool = false,
+    /// `source`: where the frames are read (files, or images a pipeline holds in memory under those paths).
+    public func integrate(paths: [String], source: ImageSource = .files, local: (any LocalFrameNormalization)? = nil, recordRejection: Bool = false,
                           progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> IntegrationResult {
         guard !paths.isEmpty else { throw IntegrationError.tooFewFrames(0) }
         if parameters.normalization == .local && local == nil { throw IntegrationError.missingLocalNormalization }
-        let readers = try paths.map(ImageRowReader.init(path:))
+        let readers = try paths.map(source.rowReader)
         let first = readers[0].header
         for reader in readers.dropFirst() where reader.header.width != first.width || reader.header.height != first.height || reader.header.channelCount != first.channelCount {
             throw IntegrationError.geometryMismatch(path: reader.header.path,
@@ -37,7 +41,7 @@ public struct IntegrationEngine: Sendable {
             let estimator = parameters.scaleEstimator
             Parallel.forEach(iterations: count) { index in
                 do {
-                    let image = try ImageFile.read(paths[index])
+                    let image = try source.read(paths[index])
                     shared.value[index] = (0..<channels).map { channel in
                         image.withChannel(channel) { plane -> ChannelEstimates in
                             var e = ChannelEstimator.estimate(plane, width: width, height: height, estimator: estimator, withNoise: needNoise)
@@ -83,10 +87,14 @@ public struct IntegrationEngine: Sendable {
             }
         }
 
-        // Bands sized to the budget, less what readers of compressed files keep resident.
+        // Bands sized to the budget, less what readers of compressed files or frames held in memory keep resident.
+        // Frames all in memory need no large band (a band only saves file accesses): then one of at most
+        // `inMemoryBandBytes`, so the stack costs little beyond the frames themselves.
         let resident = readers.reduce(0) { $0 + $1.residentBytes }
         let perRow = count * width * 4 + width * 4 * 3
-        let bandRows = max(1, min(height, max(0, parameters.maxMemory - resident) / max(perRow, 1)))
+        let budgetRows = max(0, parameters.maxMemory - resident) / max(perRow, 1)
+        let memoryRows = readers.allSatisfy(\.readsFromMemory) ? Self.inMemoryBandBytes / max(perRow, 1) : height
+        let bandRows = max(1, min(height, budgetRows, memoryRows))
         var output = Image(width: width, height: height, colorSpace: first.colorSpace, metadata: first.metadata)
         var lowMap = parameters.rejectionMaps ? Image(width: width, height: height, colorSpace: first.colorSpace) : nil
         var highMap = lowMap

@@ -12,7 +12,8 @@ public struct LocalNormalizationSet: Sendable, LocalFrameNormalization {
 
     /// Fits every frame of `paths` to `reference`; frames of another panel are refused (see `PanelIdentity`).
     /// `fwhm`: measured FWHM (px) by path, where known, for the photometry apertures.
-    public static func fit(paths: [String], reference: LocalNormalizationReference, panelKeys: [String] = PanelIdentity.defaultKeys,
+    /// `source`: where the frames are read (files, or images held in memory under those paths).
+    public static func fit(paths: [String], source: ImageSource = .files, reference: LocalNormalizationReference, panelKeys: [String] = PanelIdentity.defaultKeys,
                            fwhm: [String: Double] = [:], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> LocalNormalizationSet {
         let referencePanel = PanelIdentity(reference.image.metadata, keys: panelKeys)
         let results = UnsafeMutableBufferPointer<LocalNormalizationFunction?>.allocate(capacity: paths.count)
@@ -21,7 +22,7 @@ public struct LocalNormalizationSet: Sendable, LocalFrameNormalization {
         let shared = UnsafeSendable(results), errors = FirstError(), done = Tally()
         Parallel.forEach(iterations: paths.count) { index in
             do {
-                let image = try ImageFile.read(paths[index])
+                let image = try source.read(paths[index])
                 try PanelIdentity(image.metadata, keys: panelKeys).check(against: referencePanel, path: paths[index], reference: reference.path)
                 shared.value[index] = try reference.function(for: image, path: paths[index], targetFWHM: fwhm[paths[index]])
             } catch { errors.record(error) }

@@ -31,14 +31,17 @@ public struct ReferenceBuilder: Sendable {
     public let parameters: Parameters
     /// LN settings for the first stage (scale, clipping).
     public var normalization = LocalNormalizationParameters()
+    /// Memory budget of the averaging's pixel stacks, bytes.
+    public var maxMemory = IntegrationParameters().maxMemory
 
     public init(parameters: Parameters = Parameters()) { self.parameters = parameters }
 
     /// Builds the reference from `paths`, ranked by `measure`'s weight — or in the order given when `ranked` is true
     /// (best first: the caller has measured them already).
     /// `fwhm`: measured FWHM (px) by path, where known (spares a star search per frame).
-    public func build(paths: [String], ranked alreadyRanked: Bool = false, fwhm: [String: Double] = [:], output: String, overwrite: Bool,
-                      progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Report {
+    /// `source`: where the frames are read (files, or images held in memory under those paths).
+    public func build(paths: [String], source: ImageSource = .files, ranked alreadyRanked: Bool = false, fwhm: [String: Double] = [:], output: String,
+                      overwrite: Bool, progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Report {
         guard (10...20).contains(parameters.best) else { throw NormalizationError.badParameter("--best must be 10…20 (got \(parameters.best))") }
         guard !paths.isEmpty else { throw NormalizationError.badParameter("no frames for the reference") }
         var notes: [String] = []
@@ -51,9 +54,10 @@ public struct ReferenceBuilder: Sendable {
         integration.rejection = .none
         integration.normalization = .local
         integration.subtractPedestals = false
-        let best = try LocalNormalizationReference(path: used[0], image: try ImageFile.read(used[0]), parameters: normalization)
-        let functions = try LocalNormalizationSet.fit(paths: used, reference: best, fwhm: fwhm) { progress?("normalizing to the best frame", $0, $1) }
-        let result = try IntegrationEngine(parameters: integration).integrate(paths: used, local: functions) { progress?($0, $1, $2) }
+        integration.maxMemory = maxMemory
+        let best = try LocalNormalizationReference(path: used[0], image: try source.read(used[0]), parameters: normalization)
+        let functions = try LocalNormalizationSet.fit(paths: used, source: source, reference: best, fwhm: fwhm) { progress?("normalizing to the best frame", $0, $1) }
+        let result = try IntegrationEngine(parameters: integration).integrate(paths: used, source: source, local: functions) { progress?($0, $1, $2) }
         var image = result.image
         image.metadata.addHistory("\(LerarVersion.application) lnref: average of the best \(used.count) of \(paths.count) frames, each LN-normalized to \(URL(fileURLWithPath: used[0]).lastPathComponent), no rejection")
         let before = Self.gradientPercent(image)

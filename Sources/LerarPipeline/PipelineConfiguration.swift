@@ -98,6 +98,12 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var format = "xisf"
         public var keepIntermediates = false
         public var previews = true
+        /// MB for frames passed between stages in memory and the integration's pixel stacks together.
+        public var memoryBudget = IntegrationParameters().maxMemory >> 20
+
+        /// Bytes of frames the run may hold in memory between stages: three quarters of the budget, the rest for
+        /// the integration's band and the LN fits' working images.
+        public var heldFrameBytes: Int { keepIntermediates ? 0 : (memoryBudget << 20) / 4 * 3 }
     }
 
     public var link = Link()
@@ -125,6 +131,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         if !(0.1...1).contains(integration.dropShrink) { try fail("integration.dropShrink", "must be 0.1…1") }
         do { _ = try link.rules.keywords() } catch { try fail("link.groupBy", (error as? LocalizedError)?.errorDescription ?? "\(error)") }
         if !["xisf", "fits"].contains(output.format) { try fail("output.format", "is xisf or fits") }
+        if output.memoryBudget < 8 { try fail("output.memoryBudget", "must be at least 8 MB") }
     }
 
     /// Calibration settings for `LightCalibrator`.
@@ -177,6 +184,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         p.percentileLow = integration.percentileLow
         p.percentileHigh = integration.percentileHigh
         p.rejectionMaps = integration.rejectionMaps
+        p.maxMemory = output.memoryBudget << 20
         // LN functions are applied in the integration's band pass; they were fitted to the frames as stored and put them
         // on the reference's scale with the LN pedestal (WBPP: no pedestal subtraction).
         p.normalization = normalization.method == .local ? .local : .additiveScaling

@@ -28,7 +28,7 @@ extension PipelineRunner {
     /// now are measured from memory too).
     func ensureCalibrated(_ indices: [Int]) throws {
         clock.start("calibrate"); defer { clock.stop() }
-        let todo = indices.filter { cache.intact(frames[$0].calibrateKey) == nil }
+        let todo = indices.filter { cache.intact(frames[$0].calibrateKey) == nil && !self.store.holds(frames[$0].calibrated) }
         // Frames calibrated earlier in this run are not "from the cache".
         summary.count("calibrate", reused: indices.filter { !calibratedThisRun.contains($0) }.count - todo.count)
         guard !todo.isEmpty else { return }
@@ -42,6 +42,7 @@ extension PipelineRunner {
         let measured = LockedDictionary<Int, FrameMeasurement>(), warned = LockedDictionary<String, Int>(), starLists = self.starLists
         // The registration's own detector, so the stars kept for it are the ones it would find.
         let analyzer = Registrar(parameters: configuration.registrationParameters)
+        let store = self.store, holdsFrames = self.holdsFrames
         try forEachFrame("calibrate", todo) { index in
             let frame = snapshot[index]
             let (calibrator, description) = shared[frame.lightGroup]!
@@ -54,11 +55,16 @@ extension PipelineRunner {
                 try ImageFile.write(image, to: mosaic, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
             }
             if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayerParameters) }
-            try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+            // Passed on to registration in memory when the budget allows, else through its file.
+            let held = holdsFrames && store.hold(image, as: frame.calibrated)
+            if !held {
+                try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+            }
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
                                                 invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)
-            try journal.store(frame.calibrateKey, step: "calibrate", outputs: [frame.calibrated] + (frame.mosaic.map { [$0] } ?? []), payload: report)
+            try journal.store(frame.calibrateKey, step: "calibrate", outputs: (held ? [] : [frame.calibrated]) + (frame.mosaic.map { [$0] } ?? []),
+                              payload: report, heldInMemory: held)
             log.info("calibrated \(URL(fileURLWithPath: frame.path).lastPathComponent): \(description), k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ","))"
                      + (parameters.cosmeticCorrection ? ", \(calibrator.defectCount) defective pixels replaced" : ""))
             // The calibrator's warnings are about its masters: once per light group, not once per frame.
@@ -86,9 +92,9 @@ extension PipelineRunner {
         summary.count("measure", reused: frames.count - missing.count)
         try ensureCalibrated(missing)
         let still = missing.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
-        let snapshot = frames, journal = self.cache!
+        let snapshot = frames, journal = self.cache!, source = store.source
         try forEachFrame("measure", still) { index in
-            let measurement = FrameMeasurer.measure(try ImageFile.read(snapshot[index].calibrated), path: snapshot[index].calibrated)
+            let measurement = FrameMeasurer.measure(try source.read(snapshot[index].calibrated), path: snapshot[index].calibrated)
             try journal.store(snapshot[index].measureKey, step: "measure", outputs: [], payload: measurement)
         }
         summary.count("measure", computed: still.count)
@@ -153,6 +159,8 @@ extension PipelineRunner {
     /// Registration results of every accepted frame (cache, else registered now); frames that fail are rejected.
     func registerAll() throws {
         let accepted = frames.indices.filter { frames[$0].registerKey != nil }
+        // Frames left out by selection are not registered: their calibrated images give their room to registered ones.
+        store.release(frames.indices.filter { frames[$0].registerKey == nil }.map { frames[$0].calibrated })
         let missing = accepted.filter { cache.record(frames[$0].registerKey!) == nil }
         summary.count("register", reused: accepted.count - missing.count)
         try register(missing)
@@ -171,9 +179,9 @@ extension PipelineRunner {
         return ((folder("registered") as NSString).appendingPathComponent(stackFolders[frames[index].stack]!) as NSString).appendingPathComponent(name)
     }
 
-    /// Makes sure the registered files of `indices` exist.
+    /// Makes sure the registered frames of `indices` are at hand: held in memory or in their files.
     func ensureRegistered(_ indices: [Int]) throws {
-        try register(indices.filter { cache.intact(frames[$0].registerKey!) == nil })
+        try register(indices.filter { cache.intact(frames[$0].registerKey!) == nil && !store.holds(registeredPath($0)) })
     }
 
     func register(_ indices: [Int]) throws {
@@ -184,20 +192,33 @@ extension PipelineRunner {
         try ensureCalibrated(Array(Set(indices + referenceFrames)))
         let registrar = Registrar(parameters: configuration.registrationParameters)
         var references: [String: Registrar.Reference] = [:]
+        let source = store.source
         for panel in panels {
             let reference = registrationReferences[panel]!
-            references[panel] = try registrar.reference(reference.path)
+            references[panel] = try registrar.reference(try source.read(reference.path), path: reference.path)
         }
         let snapshot = frames, journal = self.cache!, log = self.log!, shared = references, stars = starLists
-        var folders: [Int: String] = [:]
-        for index in indices { folders[index] = (registeredPath(index) as NSString).deletingLastPathComponent }
-        let outputFolders = folders
+        let store = self.store, holdsFrames = self.holdsFrames
+        var outputs: [Int: String] = [:]
+        for index in indices { outputs[index] = registeredPath(index) }
+        let outputPaths = outputs
         try forEachFrame("register", indices) { index in
-            let frame = snapshot[index]
-            try FileManager.default.createDirectory(atPath: outputFolders[index]!, withIntermediateDirectories: true)
-            let report = try registrar.register(path: frame.calibrated, to: shared[frame.panel.description]!, outputFolder: outputFolders[index]!,
-                                                overwrite: true, knownStars: stars[index])
-            try journal.store(frame.registerKey!, step: "register", outputs: report.output.map { [$0] } ?? [], payload: report)
+            let frame = snapshot[index], output = outputPaths[index]!
+            var (report, registered) = registrar.register(try source.read(frame.calibrated), path: frame.calibrated, to: shared[frame.panel.description]!,
+                                                          knownStars: stars[index])
+            // Passed on to LN and integration in memory when the budget allows, else through its file.
+            // The calibrated frame is done with first, so its room can take the registered one.
+            store.release([frame.calibrated])
+            var held = false
+            if let registered {
+                held = holdsFrames && store.hold(registered, as: output)
+                if !held {
+                    try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                    try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                }
+                report.output = output
+            }
+            try journal.store(frame.registerKey!, step: "register", outputs: held || registered == nil ? [] : [output], payload: report, heldInMemory: held)
             if let rms = report.rms {
                 log.info(String(format: "registered %@: %d stars matched, rms %.3f px, rotation %.2f°%@", URL(fileURLWithPath: frame.path).lastPathComponent,
                                 report.matched, rms, report.rotationDegrees ?? 0, report.mirrored ? " (meridian flip / mirrored)" : ""))

@@ -85,6 +85,7 @@ extension PipelineRunner {
                 // LN is applied to each band of the registered frames as the integration reads them: no `_n` files.
                 try ensureRegistered(members)
                 result = try integrate(stack: stack, members: members, inputs: members.map(registeredPath), lnReference: lnReference, local: functions)
+                store.release(members.map(registeredPath))
                 try cache.store(key, step: "integrate", outputs: [result.master] + result.maps, payload: result)
                 summary.count("integrate", computed: 1)
             }
@@ -127,7 +128,8 @@ extension PipelineRunner {
         let ranked = members.sorted { integrationWeight($0) > integrationWeight($1) }
         var fwhm: [String: Double] = [:]
         for index in ranked { fwhm[registeredPath(index)] = frames[index].measurement?.fwhm }
-        let report = try builder.build(paths: ranked.map(registeredPath), ranked: true, fwhm: fwhm, output: path, overwrite: true) { [observer] label, done, total in
+        builder.maxMemory = integrationBudget(for: ranked.map(registeredPath))
+        let report = try builder.build(paths: ranked.map(registeredPath), source: store.source, ranked: true, fwhm: fwhm, output: path, overwrite: true) { [observer] label, done, total in
             observer.advanced("LN reference: \(label)", done: done, total: total)
         }
         try cache.store(key, step: "lnref", outputs: [path], payload: report)
@@ -154,13 +156,13 @@ extension PipelineRunner {
             // keeps a pixel's data or its lack, so the registered frame's area is the normalized one's.
             let area = todo.count == indices.count ? SharedAutocrop(width: reference.image.width, height: reference.image.height) : nil
             coverage[frames[indices[0]].stack] = area
-            let snapshot = frames, journal = self.cache!, log = self.log!
+            let snapshot = frames, journal = self.cache!, log = self.log!, source = store.source
             var outputs: [Int: (String, String)] = [:]
             for index in todo { outputs[index] = (registeredPath(index), normalizedPath(index)) }
             let paths = outputs
             try forEachFrame("normalize", todo) { index in
                 let (input, output) = paths[index]!
-                let image = try ImageFile.read(input)
+                let image = try source.read(input)
                 let function = try reference.function(for: image, path: input, targetFWHM: snapshot[index].measurement?.fwhm)
                 area?.add(image)
                 if keep {
@@ -186,8 +188,9 @@ extension PipelineRunner {
     func integrate(stack: String, members: [Int], inputs: [String], lnReference: String?, local: LocalNormalizationSet?) throws -> StackResult {
         var table: [String: Double] = [:]
         for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = integrationWeight(index) }
-        let parameters = configuration.integrationParameters(weights: table)
-        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, local: local, recordRejection: configuration.drizzleParameters != nil) { [observer] label, done, total in
+        var parameters = configuration.integrationParameters(weights: table)
+        parameters.maxMemory = integrationBudget(for: inputs)
+        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, source: store.source, local: local, recordRejection: configuration.drizzleParameters != nil) { [observer] label, done, total in
             observer.advanced("integrate: \(label)", done: done, total: total)
         }
         let path = masterLightPath(stack)
@@ -208,7 +211,7 @@ extension PipelineRunner {
                 area = gathered
             } else {
                 area = SharedAutocrop(width: image.width, height: image.height)
-                for input in inputs { area.add(try ImageFile.read(input)) }
+                for input in inputs { area.add(try store.source.read(input)) }
             }
             crop = area.rectangle().map { [$0.x, $0.y, $0.width, $0.height] }
         }
@@ -228,6 +231,13 @@ extension PipelineRunner {
                            rejectedLowPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel },
                            rejectedHighPercentByChannel: (0..<image.channelCount).map { c in 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHighByChannel[c] }) / perChannel },
                            crop: crop, lnReference: lnReference, lnScales: scales(members, local), drizzled: drizzled?.0, drizzleCoverage: drizzled?.1)
+    }
+
+    /// Bytes an integration of `paths` may use for its pixel stacks: the memory budget less the frames held for
+    /// other stacks (its own held frames are counted by the integration itself).
+    func integrationBudget(for paths: [String]) -> Int {
+        let others = store.heldBytes - store.heldBytes(of: paths)
+        return max(64 << 20, (configuration.output.memoryBudget << 20) - others)
     }
 
     /// LN scale per frame, by the name of its normalized frame (`_n`), for the cache's record of a stack.

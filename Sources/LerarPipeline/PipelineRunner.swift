@@ -38,6 +38,8 @@ public final class PipelineRunner: @unchecked Sendable {
         var oneShotColour = false
         /// Where its calibrated mosaic is kept, for Bayer drizzle (`_c`, before the debayer).
         var mosaic: String?
+        /// Bytes of its calibrated (debayered) image in memory.
+        var imageBytes = 0
         var calibrateKey = "", measureKey = ""
         var registerKey: String?, normalizeKey: String?
         var measurement: FrameMeasurement?
@@ -72,6 +74,10 @@ public final class PipelineRunner: @unchecked Sendable {
     var coverage: [String: SharedAutocrop] = [:]
     /// Wall time per stage.
     var clock = StageClock()
+    /// Calibrated and registered frames passed on in memory (within `output.memoryBudget`) instead of files.
+    var store = FrameStore(budget: 0)
+    /// Whether frames are held in memory: decided once the frames are known (`chooseFrameStore`).
+    var holdsFrames = false
 
     public init(options: Options, observer: any PipelineObserver = SilentObserver()) {
         var options = options
@@ -113,6 +119,7 @@ public final class PipelineRunner: @unchecked Sendable {
         cache = try StepCache(folder: folder("cache"))
 
         try timed("link") { try link(); try prepareFrames() }
+        chooseFrameStore()
         if options.dryRun {
             dryRunSummary()
             summary.seconds = Date().timeIntervalSince(start)
@@ -125,6 +132,9 @@ public final class PipelineRunner: @unchecked Sendable {
         try timed("register") { try registerAll() }
         try timed("integrate") { try integrateStacks() }
         try timed("autocrop") { try autocropPanels(); removeIntermediates() }
+        if store.spilled > 0 {
+            log.info("\(store.spilled) calibrated or registered frames went through files: the frames held in memory filled output.memoryBudget (\(configuration.output.memoryBudget) MB)")
+        }
         summary.frames = frameRows()
         summary.warnings = log.warnings
         try timed("report") {
@@ -306,6 +316,7 @@ public final class PipelineRunner: @unchecked Sendable {
                     plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
                 }
                 frame.oneShotColour = group.bayerPattern != nil
+                frame.imageBytes = header.width * header.height * (frame.oneShotColour ? 3 : header.channelCount) * MemoryLayout<Float>.stride
                 if frame.oneShotColour && configuration.drizzleParameters != nil && configuration.integration.drizzleCFA {
                     frame.mosaic = stackFolder.appendingPathComponent(name)
                 }

@@ -69,6 +69,9 @@ public struct RunSummary: Sendable, Codable {
     public var log: String?
     public var report: String?
     public var seconds = 0.0
+    /// Calibrated and registered frames went from stage to stage in memory (false: through files, and why).
+    public var framesInMemory = false
+    public var framesThroughFilesReason: String?
 
     public init(output: String) { self.output = output }
 

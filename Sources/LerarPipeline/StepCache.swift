@@ -24,6 +24,9 @@ public final class StepCache: @unchecked Sendable {
         public var outputs: [FileStamp]
         /// The step's result (JSON), e.g. a frame's measurement.
         public var payload: String?
+        /// Its image was passed on in memory and never written: the result is known, the frame is not (a later run
+        /// that needs the frame recomputes it).
+        public var heldInMemory: Bool?
     }
 
     public static let version = "lerar-run-cache-1"
@@ -48,9 +51,9 @@ public final class StepCache: @unchecked Sendable {
     /// The record for `key`, whether or not its files are still there.
     public func record(_ key: String) -> Record? { lock.withLock { records[key] } }
 
-    /// The record for `key` when every output it wrote is still there, unmodified.
+    /// The record for `key` when every output it wrote is still there, unmodified (never for a frame held in memory).
     public func intact(_ key: String) -> Record? {
-        guard let record = record(key) else { return nil }
+        guard let record = record(key), record.heldInMemory != true else { return nil }
         return record.outputs.allSatisfy(unchanged) ? record : nil
     }
 
@@ -75,7 +78,8 @@ public final class StepCache: @unchecked Sendable {
     }
 
     /// Records a finished step: its outputs as they are now, and its result.
-    public func store<T: Encodable>(_ key: String, step: String, outputs: [String], payload: T?) throws {
+    /// `heldInMemory`: the step's image went on in memory, unwritten (`outputs` then lists nothing).
+    public func store<T: Encodable>(_ key: String, step: String, outputs: [String], payload: T?, heldInMemory: Bool = false) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // A NaN in a result must never stop a run at the journal.
@@ -89,7 +93,7 @@ public final class StepCache: @unchecked Sendable {
             stamp.hash = hash
             return stamp
         }
-        let record = Record(key: key, step: step, outputs: stamps, payload: text)
+        let record = Record(key: key, step: step, outputs: stamps, payload: text, heldInMemory: heldInMemory ? true : nil)
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))
         try lock.withLock {

@@ -96,8 +96,10 @@ public struct Registrar: Sendable {
     }
 
     /// Reads and analyses a reference; refuses one with too few stars.
-    public func reference(_ referencePath: String) throws -> Reference {
-        let image = try ImageFile.read(referencePath)
+    public func reference(_ referencePath: String) throws -> Reference { try reference(ImageFile.read(referencePath), path: referencePath) }
+
+    /// Analyses a reference already in memory (`path` names it in the frames' history).
+    public func reference(_ image: Image, path referencePath: String) throws -> Reference {
         let found = stars(in: image)
         guard found.count >= parameters.minimumMatches else {
             throw RegistrationError.badReference(path: referencePath, reason: "only \(found.count) stars detected")
@@ -129,17 +131,27 @@ public struct Registrar: Sendable {
     /// `knownStars`: the frame's stars from an earlier analysis with these parameters (saves finding them again).
     public func register(path: String, to reference: Reference, outputFolder folder: String, overwrite: Bool,
                          knownStars: [DetectedStar]? = nil) throws -> FrameReport {
-        let image = try ImageFile.read(path)
+        let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
+        var (report, registered) = register(try ImageFile.read(path), path: path, to: reference, knownStars: knownStars)
+        guard let registered else { return report }
+        try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+        report.output = output
+        return report
+    }
+
+    /// Registers one frame in memory: the report and the frame resampled onto the reference grid (nil when it cannot
+    /// be matched: `failure` says why). The report's `output` is left for the caller to set where it keeps the frame.
+    public func register(_ image: Image, path: String, to reference: Reference, knownStars: [DetectedStar]? = nil) -> (FrameReport, Image?) {
         let found = knownStars ?? stars(in: image)
         var report = FrameReport(path: path, stars: found.count, matched: 0, mirrored: false)
         guard found.count >= 3 else {
             report.failure = "only \(found.count) stars detected (starless, clouded or out of focus)"
-            return report
+            return (report, nil)
         }
         guard let (match, mirrored) = solve(frame: found, width: image.width, reference: reference.stars),
               let referenceToFrame = match.transform.inverted else {
             report.failure = "no star pattern in common with the reference (\(found.count) stars detected, fewer than \(parameters.minimumMatches) matched)"
-            return report
+            return (report, nil)
         }
         let resampler = Resampler(interpolation: parameters.interpolation, clampingThreshold: parameters.clampingThreshold)
         // The affine case skips the per-pixel division of the projective one.
@@ -155,9 +167,6 @@ public struct Registrar: Sendable {
                                               parameters.model.rawValue, match.pairs.count, match.rms,
                                               t.matrix.map { String(format: "%.9g", $0) }.joined(separator: " "), mirrored ? " (mirrored)" : ""))
         registered.sourceSampleFormat = .float32
-        let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
-        try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
-        report.output = output
         report.matched = match.pairs.count
         report.rms = match.rms
         report.transform = t
@@ -167,7 +176,7 @@ public struct Registrar: Sendable {
         let plane = registered.channelCount == 1 ? registered.samples : registered.channelMean()
         let noise = plane.withUnsafeBufferPointer { WaveletNoise.sampledSigma($0, width: registered.width, height: registered.height) }
         report.pixelNoise = noise.isFinite && noise > 0 ? noise : nil
-        return report
+        return (report, registered)
     }
 
     /// Median flux ratio of matched stars, frame over reference, leaving out the reference's brightest tenth

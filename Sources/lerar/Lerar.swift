@@ -13,4 +13,9 @@ struct Lerar: ParsableCommand {
         version: LerarVersion.string,
         subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, LinkCommand.self, MastersCommand.self, CalibrateCommand.self, DebayerCommand.self, MeasureCommand.self, RegisterCommand.self, LNReferenceCommand.self, NormalizeCommand.self, LinearFitCommand.self, BackgroundCommand.self, IntegrateCommand.self, SimulateCommand.self, VerifyCommand.self, TestPatternCommand.self]
     )
+
+    static func main() {
+        MemoryArenas.useOne()
+        main(nil)
+    }
 }

@@ -135,4 +135,38 @@ import Testing
         #expect(Set(partial.stages.filter { $0.computed > 0 }.map(\.stage)) == ["integrate", "autocrop"])
         #expect(partial.stacks.first?.rejection == "sigma")
     }
+
+    /// Frames held in memory leave no calibrated/ or registered/ files, and give the same stack as frames passed
+    /// through files (too small a memory budget); a second run computes nothing, and a changed integration setting
+    /// recomputes from the raw frames only the frames it needs (calibration, registration), not masters,
+    /// measurements, the LN reference or the LN fits.
+    @Test func framesHeldInMemoryGiveTheFilesStackAndResumeFromRawFramesOnlyWhereTheyMust() throws {
+        let session = try PipelineSession(name: "memory", size: 512, lights: 8, seed: 11)
+        defer { session.remove() }
+        let held = try session.run()
+        #expect(held.framesInMemory)
+        for folder in ["calibrated", "registered", "normalized"] {
+            #expect(!FileManager.default.fileExists(atPath: session.output + "/" + folder), "\(folder)/ written")
+        }
+        var small = PipelineSession.configuration()
+        small.output.memoryBudget = 8   // 6 MB for frames: 8 frames of 1 MB do not fit
+        let filesOutput = session.folder + "/files"
+        let files = try session.run(small, output: filesOutput)
+        #expect(!files.framesInMemory)
+        #expect(files.framesThroughFilesReason?.contains("8 frames need 8 MB") == true)
+        let heldStack = try ImageFile.read(try #require(held.stacks.first?.master))
+        let filesStack = try ImageFile.read(try #require(files.stacks.first?.master))
+        #expect(heldStack.samples.count == filesStack.samples.count)
+        let largest = zip(heldStack.samples, filesStack.samples).map { $0.isNaN && $1.isNaN ? 0 : abs($0 - $1) }.max() ?? .nan
+        #expect(largest == 0, "held and file stacks differ by \(largest)")
+
+        #expect(try session.run().computed == 0)
+        var changed = PipelineSession.configuration()
+        changed.integration.rejection = .sigma
+        let partial = try session.run(changed)
+        let computed = Dictionary(uniqueKeysWithValues: partial.stages.map { ($0.stage, $0.computed) })
+        #expect(computed["calibrate"] == 8 && computed["register"] == 8 && computed["integrate"] == 1)
+        for stage in ["masters", "measure", "LN reference", "normalize"] { #expect((computed[stage] ?? 0) == 0, "\(stage) recomputed") }
+        #expect(partial.stacks.first?.rejection == "sigma")
+    }
 }
