@@ -243,25 +243,32 @@ public final class PipelineRunner: @unchecked Sendable {
             needed.formUnion(used.filter { $0.status != .missing }.compactMap(\.group))
         }
         let groups = MasterBuilder.buildOrder(plan).filter { needed.contains($0.id) }
-        observer.stageStarted("masters", total: groups.count)
-        for (done, group) in groups.enumerated() {
+        // Keys first (a flat's includes its dark-flat's), so the progress counts only the masters to build.
+        for group in groups {
             let parameters = group.type == .flat ? builder.flatParameters : builder.biasDarkParameters
             let upstream = group.type == .flat ? builder.flatCalibrationGroup(group).flatMap { masterKeys[$0] } ?? "none" : "none"
-            let key = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue,
-                                                                                      "overscan \(builder.overscan) \(builder.overscanSmoothing)"])
-            masterKeys[group.id] = key
-            if let record = cache.intact(key), let built = cache.payload(key, as: MasterBuilder.Built.self) {
+            masterKeys[group.id] = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue,
+                                                                                                 "overscan \(builder.overscan) \(builder.overscanSmoothing)"])
+        }
+        let upToDate = { (group: FrameGroup) in self.cache.intact(self.masterKeys[group.id]!).flatMap { _ in self.cache.payload(self.masterKeys[group.id]!, as: MasterBuilder.Built.self) } }
+        let todo = groups.filter { upToDate($0) == nil }.count
+        observer.stageStarted("masters", total: todo)
+        var done = 0
+        for group in groups {
+            let key = masterKeys[group.id]!
+            if let built = upToDate(group) {
                 masters[group.id] = built
                 summary.count("masters", reused: 1)
-                log.info("master \(URL(fileURLWithPath: built.path).lastPathComponent): up to date (\(record.outputs.count) file)")
+                log.info("master \(URL(fileURLWithPath: built.path).lastPathComponent): up to date")
             } else {
                 let built = try builder.build(group, built: masters)
                 masters[group.id] = built
                 try cache.store(key, step: "master", outputs: group.isMaster ? [] : [built.path], payload: built)
                 summary.count("masters", computed: 1)
                 log.info("master \(URL(fileURLWithPath: built.path).lastPathComponent): \(built.frames) frames, rejection \(built.rejection)")
+                done += 1
+                observer.advanced("masters", done: done, total: todo)
             }
-            observer.advanced("masters", done: done + 1, total: groups.count)
             try checkStop("masters")
         }
         summary.masters = groups.compactMap { masters[$0.id] }.map { .init(group: $0.group, path: $0.path, frames: $0.frames, rejection: $0.rejection) }
