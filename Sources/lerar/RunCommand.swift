@@ -9,8 +9,11 @@ struct RunCommand: ParsableCommand {
         discussion: """
         WBPP's order of work on folders of raw subs. Stops before any work when a light has no valid master (the ✗
         tree says why), unless --allow-missing. Output: master/ (calibration masters, LN references, masterLight_*
-        stacks, *_autocrop), calibrated/, registered/ (removed after success unless --keep-intermediates; LN is
-        applied inside the integration, so normalized/ _n frames are written only with --keep-intermediates), logs/ (every decision, and the configuration used), report/index.html, cache/.
+        stacks, *_autocrop), logs/ (every decision, and the configuration used), report/index.html, cache/.
+        Calibrated and registered frames pass from stage to stage in memory when all of them fit three quarters of
+        output.memoryBudget; else through calibrated/ and registered/ (removed after success unless
+        --keep-intermediates). LN is applied inside the integration, so normalized/ _n frames are written only with
+        --keep-intermediates. A later run with a changed setting recomputes frames that were held in memory from the raw subs.
         Every finished step is cached by its inputs and parameters: run the same command again after an
         interruption (Ctrl-C) or a changed setting and only what changed is redone. Settings: --config FILE
         (YAML or JSON, only the keys you change); --print-config prints every key with its default and meaning.
@@ -35,7 +38,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Go on when some lights have no valid master (they are skipped).")
     var allowMissing = false
 
-    @Flag(help: "Keep calibrated/ and registered/ frames, and write the normalized/ (_n) ones.")
+    @Flag(help: "Write calibrated/, registered/ and normalized/ (_n) frames and keep them (a later run with a changed setting then starts from them).")
     var keepIntermediates = false
 
     @Flag(name: .shortAndLong, help: "Print every decision (they are always in the log file).")
