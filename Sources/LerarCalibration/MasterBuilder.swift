@@ -80,17 +80,17 @@ public struct MasterBuilder: Sendable {
         let path = (outputFolder as NSString).appendingPathComponent(Self.masterName(group, among: plan.groups))
         var parameters = group.type == .flat ? flatParameters : biasDarkParameters
         if group.members.count < 3 { parameters.rejection = .none }
-        var inputs = group.members
+        var inputs = group.members, source = ImageSource.files
         var temporary: String?
         let subtracting = group.type == .flat ? flatCalibrationGroup(group).flatMap { built[$0]?.path } : nil
         if subtracting != nil || overscan {
             let folder = (outputFolder as NSString).appendingPathComponent(Self.temporaryPrefix + UUID().uuidString)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            temporary = folder
-            inputs = try prepare(group.members, subtracting: subtracting, into: folder)
+            let prepared = try prepare(group.members, subtracting: subtracting, into: folder, holding: parameters.maxMemory / 4 * 3)
+            (inputs, source) = (prepared.paths, prepared.source)
+            if prepared.wroteFiles { temporary = folder }
         }
         defer { if let temporary { try? FileManager.default.removeItem(atPath: temporary) } }
-        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs)
+        let result = try IntegrationEngine(parameters: parameters).integrate(paths: inputs, source: source)
         var image = result.image
         setMasterKeywords(&image, group: group)
         try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
@@ -98,10 +98,14 @@ public struct MasterBuilder: Sendable {
     }
 
     /// Each frame with its overscan subtracted and trimmed (when asked) and a master (dark-flat or bias) subtracted
-    /// (for flats), as Float32 temporary files.
-    func prepare(_ frames: [String], subtracting masterPath: String?, into folder: String) throws -> [String] {
+    /// (for flats): held in memory under names in `folder` when all of them fit in `holding` bytes (the integration
+    /// then reads them once more from memory, not from files written and read back), else Float32 files there.
+    func prepare(_ frames: [String], subtracting masterPath: String?, into folder: String,
+                 holding: Int) throws -> (paths: [String], source: ImageSource, wroteFiles: Bool) {
         let master = try masterPath.map { try ImageFile.read($0) }
-        return try frames.enumerated().map { index, path in
+        var held: [String: Image] = [:], heldBytes = 0, wroteFiles = false
+        var paths: [String] = []
+        for (index, path) in frames.enumerated() {
             var frame = try ImageFile.read(path)
             if overscan && OverscanCorrection.applies(to: frame.metadata) { frame = try OverscanCorrection.apply(frame, smoothing: overscanSmoothing) }
             if let master {
@@ -113,9 +117,21 @@ public struct MasterBuilder: Sendable {
                 }
             }
             let out = (folder as NSString).appendingPathComponent(String(format: "frame_%05d.xisf", index))
-            try ImageFile.write(frame, to: out, options: ImageWriteOptions(sampleFormat: .float32))
-            return out
+            paths.append(out)
+            let bytes = frame.samples.count * MemoryLayout<Float>.stride
+            if index == 0, bytes * frames.count <= holding {
+                heldBytes = bytes * frames.count
+            }
+            if heldBytes > 0 {
+                held[out] = frame
+            } else {
+                if !wroteFiles { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+                wroteFiles = true
+                try ImageFile.write(frame, to: out, options: ImageWriteOptions(sampleFormat: .float32))
+            }
         }
+        let images = held
+        return (paths, heldBytes > 0 ? ImageSource { images[$0] } : .files, wroteFiles)
     }
 
     func setMasterKeywords(_ image: inout Image, group: FrameGroup) {

@@ -65,6 +65,21 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
         #expect(dark.metadata.keywords.contains { $0.name == "HISTORY" && $0.comment.contains("rejection=winsorized") })
     }
 
+    /// Flats with their dark-flat subtracted are held in memory for the integration when they fit three quarters of
+    /// its memory budget, else written to temporary files: the same master flat either way, nothing left behind.
+    @Test func aMasterFlatIsTheSameFromMemoryAndFromTemporaryFiles() throws {
+        let session = Self.flatSky
+        let flatGroup = try #require(session.plan.groups.first { $0.type == .flat })
+        let held = try ImageFile.read(session.masters[flatGroup.id]!.path)
+        var builder = MasterBuilder(plan: session.plan, outputFolder: session.path + "/through-files")
+        builder.flatParameters.maxMemory = 1 << 20   // 15 flats of 1 MB do not fit 0.75 MB
+        let built = try builder.build(flatGroup, built: session.masters)
+        let files = try ImageFile.read(built.path)
+        #expect(held.samples == files.samples)
+        let left = try FileManager.default.contentsOfDirectory(atPath: session.path + "/through-files")
+        #expect(left == [URL(fileURLWithPath: built.path).lastPathComponent], "left behind: \(left)")
+    }
+
     @Test func calibratedLightsAreFlatWithoutDonutsVignettingOrAmpGlow() throws {
         let session = Self.flatSky
         let c = session.configuration
