@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 import Yams
 
 /// Reads and prints `lerar run` configuration files (YAML; JSON is valid YAML). A file holds only what differs from
@@ -61,7 +62,7 @@ public enum PipelineConfigurationFile {
         Entry(section: "integration", key: "drizzleCFA", help: "Bayer drizzle for one-shot-colour stacks: the calibrated mosaic is kept and each sample drops only into its filter's channel, nothing interpolated ({default}, as WBPP's CFA drizzle for OSC)"),
         Entry(section: "output", key: "format", help: "xisf or fits, 32-bit float ({default})"),
         Entry(section: "output", key: "keepIntermediates", help: "Write calibrated/, registered/ and normalized/ frames and keep them after a successful run ({default}: frames pass between stages in memory, LN is applied inside the integration)"),
-        Entry(section: "output", key: "memoryBudget", help: "MB for the calibrated and registered frames passed between stages in memory (when all of them fit in three quarters of it; else they go through files) and the integration's pixel stacks ({default})"),
+        Entry(section: "output", key: "memoryBudget", help: "MB for the calibrated and registered frames passed between stages in memory (when all of them fit in three quarters of it; else they go through files) and the integration's pixel stacks; it also bounds the frames calibrated and registered at once, about \(FramesInFlight.imagesPerFrame) frame images each, at least \(Parallel.minimumFrameWorkers) ({default})"),
         Entry(section: "output", key: "previews", help: "Autostretched PNG previews of masters and stacks in report/ ({default})"),
     ]
 

@@ -13,7 +13,7 @@ extension PipelineRunner {
         guard !indices.isEmpty else { return }
         observer.stageStarted(stage, total: indices.count)
         let errors = FirstError(), done = Tally(), stopped = Tally()
-        Parallel.forEach(iterations: indices.count) { [observer] position in
+        Parallel.forEach(iterations: indices.count, workers: framesInFlight) { [observer] position in
             guard errors.first == nil, stopped.count == 0 else { return }
             if observer.shouldStop() { _ = stopped.next(); return }
             do { try body(indices[position]) } catch { errors.record(error) }
@@ -116,7 +116,7 @@ extension PipelineRunner {
                 } else if m.stars < rules.minimumStars {
                     frames[index].rejection = "\(m.stars) stars detected, fewer than \(rules.minimumStars) (starless, clouded or out of focus)"
                 } else if best > 0, m.weight < rules.minimumWeight * best {
-                    frames[index].rejection = String(format: "weight %.3f of the best frame's, below %.3f", m.weight / best, rules.minimumWeight)
+                    frames[index].rejection = String(format: "PSF signal weight %.3f of the best frame's, below selection.minimumWeight %.3f", m.weight / best, rules.minimumWeight)
                 } else if let limit = rules.maximumFWHM, let fwhm = m.fwhm, fwhm > limit {
                     frames[index].rejection = String(format: "FWHM %.2f px above the %.2f px limit", fwhm, limit)
                 }

@@ -300,7 +300,11 @@ extension PipelineRunner {
     /// The per-frame table of the summary.
     func frameRows() -> [RunSummary.Frame] {
         var best: [String: Double] = [:]
-        for index in frames.indices { best[frames[index].stack] = max(best[frames[index].stack] ?? 0, integrationWeight(index)) }
+        var bestSelection: [String: Double] = [:]
+        for index in frames.indices {
+            best[frames[index].stack] = max(best[frames[index].stack] ?? 0, integrationWeight(index))
+            bestSelection[frames[index].stack] = max(bestSelection[frames[index].stack] ?? 0, frames[index].measurement?.weight ?? 0)
+        }
         return frames.indices.map { index in
             let f = frames[index], m = f.measurement
             var row = RunSummary.Frame(path: f.path, stack: stackFolders[f.stack] ?? f.stack, filter: f.filter, panel: f.panel.description, date: f.date)
@@ -309,6 +313,7 @@ extension PipelineRunner {
             row.eccentricity = m?.eccentricity
             row.snr = m?.snr
             row.weight = m.map { _ in (best[f.stack] ?? 0) > 0 ? integrationWeight(index) / best[f.stack]! : 0 }
+            row.selectionWeight = m.map { m in (bestSelection[f.stack] ?? 0) > 0 ? m.weight / bestSelection[f.stack]! : 0 }
             row.background = m?.background
             row.registrationRMS = f.registration?.rms
             row.lnScale = f.lnScale

@@ -78,6 +78,8 @@ public final class PipelineRunner: @unchecked Sendable {
     var store = FrameStore(budget: 0)
     /// Whether frames are held in memory: decided once the frames are known (`chooseFrameStore`).
     var holdsFrames = false
+    /// Whole frames calibrated, registered or normalized at once.
+    var framesInFlight = Parallel.coreCount
 
     public init(options: Options, observer: any PipelineObserver = SilentObserver()) {
         var options = options
@@ -120,6 +122,7 @@ public final class PipelineRunner: @unchecked Sendable {
 
         try timed("link") { try link(); try prepareFrames() }
         chooseFrameStore()
+        chooseFramesInFlight()
         if options.dryRun {
             dryRunSummary()
             summary.seconds = Date().timeIntervalSince(start)
@@ -144,6 +147,7 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         recordStageTimes()
         log.info("time per stage: " + summary.stages.compactMap { stage in stage.seconds.map { String(format: "%@ %.2f s", stage.stage, $0) } }.joined(separator: ", "))
+        log.info("peak RSS at the end of each stage: " + summary.stages.compactMap { stage in stage.peakResidentMB.map { "\(stage.stage) \($0) MiB" } }.joined(separator: ", "))
         log.info("report: \(summary.report ?? "")")
         log.info(String(format: "finished in %.1f s: %d items computed, %d taken from the cache", summary.seconds, summary.computed,
                         summary.stages.reduce(0) { $0 + $1.reused }))
@@ -153,8 +157,11 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Copies the stage clock into the summary's stage rows.
     func recordStageTimes() {
         for (stage, seconds) in clock.seconds {
-            if let index = summary.stages.firstIndex(where: { $0.stage == stage }) { summary.stages[index].seconds = seconds }
-            else { summary.stages.append(.init(stage: stage, seconds: seconds)) }
+            let peak = clock.peakResidentMB[stage]
+            if let index = summary.stages.firstIndex(where: { $0.stage == stage }) {
+                summary.stages[index].seconds = seconds
+                summary.stages[index].peakResidentMB = peak
+            } else { summary.stages.append(.init(stage: stage, seconds: seconds, peakResidentMB: peak)) }
         }
     }
 

@@ -110,10 +110,10 @@ struct RunReport {
     }
 
     func frameTable() -> String {
-        var html = "<h2>Frames</h2><table id=frames><tr><th>frame</th><th>stack</th><th>time</th><th>stars</th><th>FWHM px</th><th>ecc.</th><th>SNR</th><th>weight</th><th>background</th><th>reg. RMS px</th><th>LN scale</th><th>rej. low %</th><th>rej. high %</th><th>status</th></tr>"
+        var html = "<h2>Frames</h2><table id=frames><tr><th>frame</th><th>stack</th><th>time</th><th>stars</th><th>FWHM px</th><th>ecc.</th><th>SNR</th><th title=\"PSF signal weight of the stack's best, compared with selection.minimumWeight\">sel. weight</th><th title=\"the integration's weight of the stack's best\">weight</th><th>background</th><th>reg. RMS px</th><th>LN scale</th><th>rej. low %</th><th>rej. high %</th><th>status</th></tr>"
         for f in summary.frames {
             html += "<tr class=\"\(f.accepted ? "accepted" : "rejected")\"><td>\(escape(name(f.path)))</td><td class=l>\(escape(f.stack))</td><td class=l>\(escape(f.date ?? "—"))</td>"
-            html += "<td>\(f.stars.map(String.init) ?? "—")</td><td>\(number(f.fwhm))</td><td>\(number(f.eccentricity))</td><td>\(number(f.snr, "%.1f"))</td><td>\(number(f.weight, "%.3f"))</td>"
+            html += "<td>\(f.stars.map(String.init) ?? "—")</td><td>\(number(f.fwhm))</td><td>\(number(f.eccentricity))</td><td>\(number(f.snr, "%.1f"))</td><td>\(number(f.selectionWeight, "%.3f"))</td><td>\(number(f.weight, "%.3f"))</td>"
             html += "<td>\(number(f.background, "%.5f"))</td><td>\(number(f.registrationRMS, "%.3f"))</td><td>\(number(f.lnScale, "%.3f"))</td>"
             html += "<td>\(number(f.rejectedLowPercent, "%.3f"))</td><td>\(number(f.rejectedHighPercent, "%.3f"))</td>"
             html += "<td class=l>\(f.accepted ? "<span class=ok>✓</span>" : "<span class=bad>✗ \(escape(f.rejection ?? ""))</span>")</td></tr>"
@@ -123,7 +123,7 @@ struct RunReport {
 
     func plots() -> String {
         let metrics: [(String, (RunSummary.Frame) -> Double?)] = [("FWHM (px)", { $0.fwhm }), ("Eccentricity", { $0.eccentricity }), ("SNR", { $0.snr }),
-                                                                  ("Weight (of the stack's best)", { $0.weight }), ("Background", { $0.background })]
+                                                                  ("Integration weight (of the stack's best)", { $0.weight }), ("Background", { $0.background })]
         let times = summary.frames.map { $0.date.flatMap(Self.parseDate) }
         let useTime = times.allSatisfy { $0 != nil }
         var html = "<h2>Frames over time</h2><p>One line per stack; <span class=bad>✗</span> marks rejected frames. X: \(useTime ? "time of exposure (DATE-OBS)" : "frame order").</p><div class=plots id=plots>"

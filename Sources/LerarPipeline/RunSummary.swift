@@ -9,6 +9,8 @@ public struct RunSummary: Sendable, Codable {
         public var computed = 0, reused = 0
         /// Wall time spent in the stage, s (exclusive of nested stages).
         public var seconds: Double? = nil
+        /// The process's peak RSS when the stage last ended, MiB: where it rises is the stage that set the run's peak.
+        public var peakResidentMB: Int? = nil
     }
 
     /// One light: its measurements and what became of it.
@@ -19,8 +21,11 @@ public struct RunSummary: Sendable, Codable {
         /// DATE-OBS as written in the header.
         public var date: String?
         public var stars: Int?
-        /// Median FWHM, px; eccentricity; median star SNR; PSF signal weight relative to the group's best.
+        /// Median FWHM, px; eccentricity; median star SNR; the integration's weight relative to the stack's best.
         public var fwhm: Double?, eccentricity: Double?, snr: Double?, weight: Double?
+        /// PSF signal weight relative to the stack's best: what selection compares with `selection.minimumWeight`
+        /// (measured before registration, so it may rank a frame otherwise than the integration's weight).
+        public var selectionWeight: Double?
         /// Median sky level, ADU of the calibrated frame.
         public var background: Double?
         public var registrationRMS: Double?
@@ -72,6 +77,8 @@ public struct RunSummary: Sendable, Codable {
     /// Calibrated and registered frames went from stage to stage in memory (false: through files, and why).
     public var framesInMemory = false
     public var framesThroughFilesReason: String?
+    /// Whole frames calibrated, registered or normalized at once (the cores, fewer where the budget says so).
+    public var framesInFlight: Int?
 
     public init(output: String) { self.output = output }
 

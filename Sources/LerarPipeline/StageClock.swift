@@ -1,4 +1,5 @@
 import Foundation
+import LerarCore
 
 /// Wall time per stage of a run, exclusive of the stages nested in it (calibration started by registration counts
 /// as calibration), so the table adds up to the run's time and benchmarks can compare stages with Siril's.
@@ -6,6 +7,8 @@ struct StageClock {
     private var open: [(stage: String, start: Date, nested: Double)] = []
     /// Seconds per stage, in the order the stages first ran.
     private(set) var seconds: [(stage: String, seconds: Double)] = []
+    /// The process's peak RSS when each stage last stopped, MiB.
+    private(set) var peakResidentMB: [String: Int] = [:]
 
     mutating func start(_ stage: String) { open.append((stage, Date(), 0)) }
 
@@ -16,6 +19,7 @@ struct StageClock {
         let own = max(0, elapsed - last.nested)
         if let index = seconds.firstIndex(where: { $0.stage == last.stage }) { seconds[index].seconds += own }
         else { seconds.append((last.stage, own)) }
+        peakResidentMB[last.stage] = ProcessMemory.peakResidentBytes >> 20
     }
 }
 

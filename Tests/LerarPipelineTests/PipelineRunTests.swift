@@ -26,6 +26,11 @@ import Testing
                 #expect((row.weight ?? 1) < 0.2 && others.allSatisfy { ($0.weight ?? 0) > (row.weight ?? 1) }, "cloudy \(light.file): weight \(row.weight ?? -1)")
             }
         }
+        // The table shows what selection compared: every accepted frame's selection weight reaches the minimum.
+        let minimumWeight = PipelineConfiguration().selection.minimumWeight
+        for row in summary.frames where row.accepted {
+            #expect((row.selectionWeight ?? 0) >= minimumWeight, "\(row.path): selection weight \(row.selectionWeight ?? -1)")
+        }
         let crops = Set(summary.stacks.compactMap { $0.crop.map { "\($0)" } })
         #expect(crops.count == 1, "one crop per panel keeps the filters aligned: \(crops)")
         for stack in summary.stacks {
