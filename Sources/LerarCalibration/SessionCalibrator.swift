@@ -24,11 +24,6 @@ public struct SessionCalibrator: Sendable {
         self.parameters = parameters
     }
 
-    /// Output name of a calibrated frame: `<stem>_c.xisf`, `<stem>_c_cc.xisf` with cosmetic correction.
-    public static func outputName(for path: String, cosmetic: Bool, extension ext: String) -> String {
-        URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + (cosmetic ? "_c_cc." : "_c.") + ext
-    }
-
     /// The masters a light group is calibrated with: the bias only when there is no dark, or the dark is scaled
     /// (a master dark already contains the bias), then the dark and the flat.
     public static func usedMasters(_ links: LightGroupLinks, parameters: CalibrationParameters) -> [LinkDecision] {
@@ -58,12 +53,12 @@ public struct SessionCalibrator: Sendable {
     }
 
     public func run(only lights: Set<String>? = nil, progress: (@Sendable (String, Int, Int) -> Void)? = nil) throws -> Outcome {
-        var builder = MasterBuilder(plan: plan, outputFolder: (outputFolder as NSString).appendingPathComponent("master"))
+        var builder = MasterBuilder(plan: plan, outputFolder: OutputLayout(root: outputFolder).path(.master))
         builder.overwrite = overwrite
         builder.overscan = parameters.overscan
         builder.overscanSmoothing = parameters.overscanSmoothing
         let masters = try builder.build { progress?($0, 0, 0) }
-        let folder = (outputFolder as NSString).appendingPathComponent("calibrated")
+        let folder = OutputLayout(root: outputFolder).path(.calibrated)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var reports: [LightCalibrator.Report] = [], skipped: [SkippedFile] = []
         let total = plan.lights.reduce(0) { $0 + (plan.group($1.lightGroup)?.members.count ?? 0) }
@@ -81,7 +76,7 @@ public struct SessionCalibrator: Sendable {
             for path in members {
                 var (image, factors) = try calibrator.calibrate(try ImageFile.read(path))
                 image.metadata.addHistory(Self.history(description, factors: factors, parameters: parameters, defects: calibrator.defectCount))
-                let output = (folder as NSString).appendingPathComponent(Self.outputName(for: path, cosmetic: parameters.cosmeticCorrection, extension: parameters.outputExtension))
+                let output = (folder as NSString).appendingPathComponent(OutputLayout.calibratedName(of: path, cosmetic: parameters.cosmeticCorrection, extension: parameters.outputExtension))
                 try ImageFile.write(image, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
                 reports.append(LightCalibrator.Report(input: path, output: output, darkFactors: factors, pedestal: parameters.pedestal,
                                                       invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount,

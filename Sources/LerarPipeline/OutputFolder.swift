@@ -40,7 +40,7 @@ final class OutputFolder {
     }
 
     /// Folders of the output a run writes into, the only ones searched for leftovers.
-    static let ownFolders = ["master", "calibrated", "registered", "normalized", "report", "logs", "cache"]
+    static let ownFolders = OutputLayout.Folder.allCases.map(\.rawValue)
 
     /// Removes what a run killed mid-way (SIGKILL, a full disk) left in the run's own folders: master-preparation
     /// folders and atomic-write temporaries (`.<name>.<pid>-<number>.tmp`). Safe because the lock guarantees no

@@ -46,10 +46,10 @@ extension PipelineRunner {
         let base = (master as NSString).deletingPathExtension + "_drizzle" + LinkFormatting.number(parameters.scale) + "x"
         let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
         try ImageFile.write(image, to: base + "." + configuration.output.format, options: options)
-        try ImageFile.write(coverage, to: base + "_coverage." + configuration.output.format, options: options)
+        try ImageFile.write(coverage, to: base + OutputLayout.Suffix.coverage.rawValue + "." + configuration.output.format, options: options)
         let seconds = Date().timeIntervalSince(start)
         log.info(String(format: "stack %@: drizzled ×%.2f (%d frames, %.2f s per frame) → %@", stackFolders[stack]!, parameters.scale, members.count,
                         seconds / Double(max(1, members.count)), (base as NSString).lastPathComponent))
-        return (base + "." + configuration.output.format, base + "_coverage." + configuration.output.format)
+        return (base + "." + configuration.output.format, base + OutputLayout.Suffix.coverage.rawValue + "." + configuration.output.format)
     }
 }

@@ -175,8 +175,8 @@ extension PipelineRunner {
 
     /// Registered file of a frame.
     func registeredPath(_ index: Int) -> String {
-        let name = URL(fileURLWithPath: frames[index].calibrated).deletingPathExtension().lastPathComponent + "_r." + configuration.output.format
-        return ((folder("registered") as NSString).appendingPathComponent(stackFolders[frames[index].stack]!) as NSString).appendingPathComponent(name)
+        OutputLayout.path(of: frames[index].calibrated, adding: .registered, extension: configuration.output.format,
+                          in: layout.path(.registered, stack: stackFolders[frames[index].stack]!))
     }
 
     /// Makes sure the registered frames of `indices` are at hand: held in memory or in their files.

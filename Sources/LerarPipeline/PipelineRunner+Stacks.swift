@@ -25,12 +25,12 @@ extension PipelineRunner {
     }
 
     func normalizedPath(_ index: Int) -> String {
-        let name = URL(fileURLWithPath: registeredPath(index)).deletingPathExtension().lastPathComponent + "_n." + configuration.output.format
-        return ((folder("normalized") as NSString).appendingPathComponent(stackFolders[frames[index].stack]!) as NSString).appendingPathComponent(name)
+        OutputLayout.path(of: registeredPath(index), adding: .normalized, extension: configuration.output.format,
+                          in: layout.path(.normalized, stack: stackFolders[frames[index].stack]!))
     }
 
     func masterLightPath(_ stack: String) -> String {
-        (folder("master") as NSString).appendingPathComponent("masterLight_\(stackFolders[stack]!).\(configuration.output.format)")
+        (folder(.master) as NSString).appendingPathComponent("masterLight_\(stackFolders[stack]!).\(configuration.output.format)")
     }
 
     func integrateStacks() throws {
@@ -113,7 +113,7 @@ extension PipelineRunner {
     /// to the best one, averaged without rejection (WBPP's build).
     func ensureLNReference(stack: String, members: [Int], key: String) throws -> String {
         clock.start("LN reference"); defer { clock.stop() }
-        let path = (folder("master") as NSString).appendingPathComponent("LN_Reference_\(stackFolders[stack]!).\(configuration.output.format)")
+        let path = (folder(.master) as NSString).appendingPathComponent("LN_Reference_\(stackFolders[stack]!).\(configuration.output.format)")
         if cache.intact(key) != nil {
             summary.count("LN reference", reused: 1)
             return path
@@ -178,7 +178,7 @@ extension PipelineRunner {
         }
         let functions = try indices.map { index in
             guard let function = cache.payload(frames[index].normalizeKey!, as: LocalNormalizationFunction.self) else {
-                throw PipelineError.cannotWrite(path: folder("cache"), reason: "the LN function of \(frames[index].path) was not recorded")
+                throw PipelineError.cannotWrite(path: folder(.cache), reason: "the LN function of \(frames[index].path) was not recorded")
             }
             return function
         }
@@ -262,7 +262,7 @@ extension PipelineRunner {
             let rectangle = [x0, y0, x1 - x0, y1 - y0]
             for row in rows {
                 let master = summary.stacks[row].master!
-                let output = (master as NSString).deletingPathExtension + "_autocrop." + configuration.output.format
+                let output = OutputLayout.path(of: master, adding: .autocropped, extension: configuration.output.format, in: (master as NSString).deletingLastPathComponent)
                 let key = StepCache.key("autocrop", [StepCache.identity(master), rectangle.map(String.init).joined(separator: ",")])
                 if cache.intact(key) == nil {
                     var image = try ImageFile.read(master).cropped(x: x0, y: y0, width: x1 - x0, height: y1 - y0)

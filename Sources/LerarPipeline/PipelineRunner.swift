@@ -91,7 +91,10 @@ public final class PipelineRunner: @unchecked Sendable {
         summary = RunSummary(output: output)
     }
 
-    func folder(_ name: String) -> String { (output as NSString).appendingPathComponent(name) }
+    /// The output folder's sub-folders and file suffixes.
+    var layout: OutputLayout { OutputLayout(root: output) }
+
+    func folder(_ folder: OutputLayout.Folder) -> String { layout.path(folder) }
 
     /// Runs the pipeline; returns what it did. Throws `brokenLinks` before any work when a light has no valid master
     /// (unless `link.allowMissing`), `interrupted` when the observer asked to stop.
@@ -108,7 +111,7 @@ public final class PipelineRunner: @unchecked Sendable {
         outputFolder = folderLock
         let leftovers = folderLock.removeLeftovers()
         let stamp = Self.fileStamp(start)
-        let logPath = options.dryRun ? nil : try Self.uniqueFile(in: folder("logs"), stem: "run-\(stamp)", extension: "log")
+        let logPath = options.dryRun ? nil : try Self.uniqueFile(in: folder(.logs), stem: "run-\(stamp)", extension: "log")
         log = try RunLog(path: logPath, observer: observer)
         summary.log = log.path
         summary.dryRun = options.dryRun
@@ -118,7 +121,7 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         log.info("\(LerarVersion.application) run: \(options.roots.joined(separator: " ")) → \(output)")
         for name in leftovers { log.info("removed \(name), left behind by an earlier run that was stopped") }
-        cache = try StepCache(folder: folder("cache"))
+        cache = try StepCache(folder: folder(.cache))
 
         try timed("link") { try link(); try prepareFrames() }
         chooseFrameStore()
@@ -143,7 +146,7 @@ public final class PipelineRunner: @unchecked Sendable {
         try timed("report") {
             recordStageTimes()
             summary.seconds = Date().timeIntervalSince(start)
-            summary.report = try RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
+            summary.report = try RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder(.report)).write()
         }
         recordStageTimes()
         log.info("time per stage: " + summary.stages.compactMap { stage in stage.seconds.map { String(format: "%@ %.2f s", stage.stage, $0) } }.joined(separator: ", "))
@@ -204,9 +207,9 @@ public final class PipelineRunner: @unchecked Sendable {
         summary.skipped = plan.skipped
         log.info("linked \(plan.frames.count) frames in \(plan.groups.count) groups:\n" + LinkTreeFormatter.render(plan, color: false))
         if !options.dryRun {
-            try FileManager.default.createDirectory(atPath: folder("report"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder(.report), withIntermediateDirectories: true)
             try AtomicFileWriter.write(Data(LinkDiagramHTML.render(plan, title: "Lerar run — linked files").utf8),
-                                       to: (folder("report") as NSString).appendingPathComponent("links.html"), overwrite: true)
+                                       to: (folder(.report) as NSString).appendingPathComponent("links.html"), overwrite: true)
         }
         guard !plan.lights.isEmpty else { throw PipelineError.noLights("no light frames found in \(options.roots.joined(separator: ", "))") }
         if !plan.fullyLinked {
@@ -220,7 +223,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 log.error("broken calibration links: nothing processed")
                 if !options.dryRun {
                     summary.warnings = log.warnings
-                    _ = try? RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder("report")).write()
+                    _ = try? RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder(.report)).write()
                 }
                 throw PipelineError.brokenLinks(tree)
             } else {
@@ -237,8 +240,8 @@ public final class PipelineRunner: @unchecked Sendable {
     /// it, for flats).
     func buildMasters() throws {
         // master/ holds the LN references and stacks too, also when every master was pre-built.
-        try OutputFolder.create(folder("master"))
-        var builder = MasterBuilder(plan: plan, outputFolder: folder("master"))
+        try OutputFolder.create(folder(.master))
+        var builder = MasterBuilder(plan: plan, outputFolder: folder(.master))
         builder.overwrite = true
         builder.overscan = configuration.calibration.overscan
         // Only what a processed light uses: its masters as the calibrator takes them (the bias only for a scaled or
@@ -312,7 +315,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 let stack = Self.stackFolder(group, panel: panel, keys: configuration.registration.panelKeywords,
                                              stackValues: catalogued[path]?.stackValues ?? [:])
                 stackFolders[stack] = stack
-                var name = SessionCalibrator.outputName(for: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
+                var name = OutputLayout.calibratedName(of: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
                 // Nights kept in separate folders often repeat file names; the stack folder holds them all.
                 var attempt = 1
                 let base = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
@@ -321,11 +324,11 @@ public final class PipelineRunner: @unchecked Sendable {
                     name = "\(base)_\(attempt).\(ext)"
                 }
                 // One-shot colour: the debayered frame is `…_d`; the calibrated mosaic, kept for Bayer drizzle, has the plain name.
-                let stackFolder = (folder("calibrated") as NSString).appendingPathComponent(stack) as NSString
+                let stackFolder = layout.path(.calibrated, stack: stack) as NSString
                 let unique = (name as NSString).deletingPathExtension
                 var frame = LightFrame(path: path, lightGroup: links.lightGroup, stack: stack, filter: group.filter ?? "",
                                        panel: panel, date: header.metadata.keyword("DATE-OBS")?.stringValue,
-                                       calibrated: stackFolder.appendingPathComponent(group.bayerPattern != nil ? unique + "_d." + ext : name))
+                                       calibrated: stackFolder.appendingPathComponent(group.bayerPattern != nil ? unique + OutputLayout.Suffix.debayered.rawValue + "." + ext : name))
                 let used = SessionCalibrator.usedMasters(links, parameters: calibration).filter { $0.status != .missing }.compactMap { $0.group }.map { id in
                     plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
                 }
@@ -368,9 +371,9 @@ public final class PipelineRunner: @unchecked Sendable {
     /// still knows their results, so a repeated run redoes nothing.
     func removeIntermediates() {
         guard !configuration.output.keepIntermediates else { return }
-        for name in ["calibrated", "registered", "normalized"] where FileManager.default.fileExists(atPath: folder(name)) {
+        for name in [OutputLayout.Folder.calibrated, .registered, .normalized] where FileManager.default.fileExists(atPath: folder(name)) {
             try? FileManager.default.removeItem(atPath: folder(name))
-            log.info("removed intermediate folder \(name)/ (output.keepIntermediates is false)")
+            log.info("removed intermediate folder \(name.rawValue)/ (output.keepIntermediates is false)")
         }
     }
 }

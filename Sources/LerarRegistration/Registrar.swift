@@ -131,7 +131,7 @@ public struct Registrar: Sendable {
     /// `knownStars`: the frame's stars from an earlier analysis with these parameters (saves finding them again).
     public func register(path: String, to reference: Reference, outputFolder folder: String, overwrite: Bool,
                          knownStars: [DetectedStar]? = nil) throws -> FrameReport {
-        let output = (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_r." + parameters.outputExtension)
+        let output = OutputLayout.path(of: path, adding: .registered, extension: parameters.outputExtension, in: folder)
         var (report, registered) = register(try ImageFile.read(path), path: path, to: reference, knownStars: knownStars)
         guard let registered else { return report }
         try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))

@@ -141,7 +141,7 @@ struct CalibrateCommand: ParsableCommand {
                                                      cfa: light.metadata.acquisition.bayerPattern != nil, parameters: parameters)
                     var (image, factors) = try calibrator.calibrate(light)
                     image.metadata.addHistory("\(LerarVersion.application) calibrate: k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(pedestal)")
-                    let out = (output as NSString).appendingPathComponent(SessionCalibrator.outputName(for: path, cosmetic: cosmetic, extension: format))
+                    let out = (output as NSString).appendingPathComponent(OutputLayout.calibratedName(of: path, cosmetic: cosmetic, extension: format))
                     try ImageFile.write(image, to: out, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
                     reports.append(LightCalibrator.Report(input: path, output: out, darkFactors: factors, pedestal: pedestal,
                                                           invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings))

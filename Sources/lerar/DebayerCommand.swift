@@ -62,7 +62,7 @@ struct DebayerCommand: ParsableCommand {
                 let mosaic = try ImageFile.read(path)
                 let layout = try CFALayout(metadata: mosaic.metadata, height: mosaic.height, override: parameters.pattern)
                 let rgb = try Debayer.debayer(mosaic, layout: layout, method: parameters.method)
-                let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension + "_d." + format
+                let name = OutputLayout.name(of: path, adding: .debayered, extension: format)
                 let target = (output as NSString).appendingPathComponent(name)
                 try ImageFile.write(rgb, to: target, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
                 done.append(Debayered(input: path, output: target, pattern: layout.pattern.rawValue, method: method.rawValue, explanation: layout.explanation))

@@ -66,7 +66,7 @@ struct DrizzleOptions: ParsableArguments {
         let ext = (output as NSString).pathExtension
         let write = ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite)
         try ImageFile.write(image, to: base + "." + ext, options: write)
-        try ImageFile.write(coverage, to: base + "_coverage." + ext, options: write)
-        return (base + "." + ext, base + "_coverage." + ext)
+        try ImageFile.write(coverage, to: base + OutputLayout.Suffix.coverage.rawValue + "." + ext, options: write)
+        return (base + "." + ext, base + OutputLayout.Suffix.coverage.rawValue + "." + ext)
     }
 }

@@ -6,11 +6,6 @@ import LerarNormalization
 
 extension BackgroundExtraction.Correction: ExpressibleByArgument {}
 
-/// `<stem>_n.<ext>` in `folder`.
-func normalizedOutput(_ path: String, folder: String, ext: String = "xisf") -> String {
-    (folder as NSString).appendingPathComponent(URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "_n." + ext)
-}
-
 struct LNReferenceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lnref",
@@ -103,7 +98,7 @@ struct NormalizeCommand: ParsableCommand {
                     image.metadata.addHistory(String(format: "%@ normalize: LN to %@, scale %d px, signal ×%.5f, pedestal %.1f ADU", LerarVersion.application,
                                                      URL(fileURLWithPath: function.reference).lastPathComponent, parameters.effectiveScale(width: image.width, height: image.height),
                                                      function.scales[0], pedestal))
-                    let out = normalizedOutput(function.target, folder: output)
+                    let out = OutputLayout.path(of: function.target, adding: .normalized, extension: "xisf", in: output)
                     try ImageFile.write(image, to: out, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
                     if autocrop { crop.add(image) }
                     functions.append(function)
@@ -166,7 +161,7 @@ struct LinearFitCommand: ParsableCommand {
                 var fitted = LinearFitNormalizer.apply(fits, to: image)
                 fitted.metadata.addHistory("\(LerarVersion.application) linearfit: to \(URL(fileURLWithPath: reference).lastPathComponent), " +
                                            fits.map { String(format: "%.6g + %.6g·x", $0.offset, $0.slope) }.joined(separator: ", "))
-                let out = normalizedOutput(path, folder: output)
+                let out = OutputLayout.path(of: path, adding: .normalized, extension: "xisf", in: output)
                 try ImageFile.write(fitted, to: out, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
                 frames.append(Frame(input: path, output: out, fits: fits))
             }
