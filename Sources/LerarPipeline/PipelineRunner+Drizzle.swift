@@ -11,7 +11,7 @@ import LerarNormalization
 /// the samples the integration rejected (PixInsight's DrizzleIntegration does the same with ImageIntegration's data).
 extension PipelineRunner {
     /// Writes `masterLight_<stack>_drizzle<scale>x` and its coverage map; returns their paths.
-    func drizzleStack(_ stack: String, members: [Int], result: IntegrationResult, parameters: DrizzleParameters, local: Bool) throws -> (String, String) {
+    func drizzleStack(_ stack: StackID, members: [Int], result: IntegrationResult, parameters: DrizzleParameters, local: Bool) throws -> (String, String) {
         guard result.rejectedSamples != nil else { throw PipelineError.badConfiguration(path: nil, reason: "internal: drizzle without the integration's rejection") }
         try ensureCalibrated(members)
         let reference = result.image
@@ -48,7 +48,7 @@ extension PipelineRunner {
         try ImageFile.write(image, to: base + "." + configuration.output.format, options: options)
         try ImageFile.write(coverage, to: base + OutputLayout.Suffix.coverage.rawValue + "." + configuration.output.format, options: options)
         let seconds = Date().timeIntervalSince(start)
-        log.info(String(format: "stack %@: drizzled ×%.2f (%d frames, %.2f s per frame) → %@", stackFolders[stack]!, parameters.scale, members.count,
+        log.info(String(format: "stack %@: drizzled ×%.2f (%d frames, %.2f s per frame) → %@", stack.name, parameters.scale, members.count,
                         seconds / Double(max(1, members.count)), (base as NSString).lastPathComponent))
         return (base + "." + configuration.output.format, base + OutputLayout.Suffix.coverage.rawValue + "." + configuration.output.format)
     }

@@ -30,7 +30,7 @@ extension PipelineRunner {
         clock.start("calibrate"); defer { clock.stop() }
         let todo = indices.filter { cache.intact(frames[$0].calibrateKey) == nil && !self.store.holds(frames[$0].calibrated) }
         // Frames calibrated earlier in this run are not "from the cache".
-        summary.count("calibrate", reused: indices.filter { !calibratedThisRun.contains($0) }.count - todo.count)
+        summary.count("calibrate", reused: indices.filter { !frames[$0].calibratedThisRun }.count - todo.count)
         guard !todo.isEmpty else { return }
         let parameters = configuration.calibrationParameters, debayerParameters = configuration.debayerParameters
         var calibrators: [String: (LightCalibrator, String)] = [:]
@@ -82,7 +82,7 @@ extension PipelineRunner {
             }
         }
         summary.count("calibrate", computed: todo.count)
-        calibratedThisRun.formUnion(todo)
+        for index in todo { frames[index].calibratedThisRun = true }
         summary.count("measure", computed: measured.count)
     }
 
@@ -176,7 +176,7 @@ extension PipelineRunner {
     /// Registered file of a frame.
     func registeredPath(_ index: Int) -> String {
         OutputLayout.path(of: frames[index].calibrated, adding: .registered, extension: configuration.output.format,
-                          in: layout.path(.registered, stack: stackFolders[frames[index].stack]!))
+                          in: layout.path(.registered, stack: frames[index].stack.name))
     }
 
     /// Makes sure the registered frames of `indices` are at hand: held in memory or in their files.

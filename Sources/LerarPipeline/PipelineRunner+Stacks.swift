@@ -26,24 +26,24 @@ extension PipelineRunner {
 
     func normalizedPath(_ index: Int) -> String {
         OutputLayout.path(of: registeredPath(index), adding: .normalized, extension: configuration.output.format,
-                          in: layout.path(.normalized, stack: stackFolders[frames[index].stack]!))
+                          in: layout.path(.normalized, stack: frames[index].stack.name))
     }
 
-    func masterLightPath(_ stack: String) -> String {
-        (folder(.master) as NSString).appendingPathComponent("masterLight_\(stackFolders[stack]!).\(configuration.output.format)")
+    func masterLightPath(_ stack: StackID) -> String {
+        (folder(.master) as NSString).appendingPathComponent("masterLight_\(stack.name).\(configuration.output.format)")
     }
 
     func integrateStacks() throws {
         let local = configuration.normalization.method == .local
         let ln = configuration.localNormalizationParameters
-        var panelOf: [String: String] = [:]
+        var panelOf: [StackID: String] = [:]
         for frame in frames { panelOf[frame.stack] = frame.panel.description }
         let stacks = panelOf.keys.sorted { (panelOf[$0]!, $0) < (panelOf[$1]!, $1) }
         for stack in stacks {
             let all = frames.indices.filter { frames[$0].stack == stack }
             let members = all.filter { frames[$0].rejection == nil && frames[$0].registration?.output != nil }
             let first = frames[all[0]]
-            var row = RunSummary.Stack(name: stackFolders[stack]!, filter: first.filter, panel: first.panel.description,
+            var row = RunSummary.Stack(name: stack.name, filter: first.filter, panel: first.panel.description,
                                        registrationReference: registrationReferences[first.panel.description].map { r in r.index.map { frames[$0].path } ?? r.path },
                                        frames: members.count, rejectedFrames: all.count - members.count)
             guard members.count >= configuration.integration.minimumFrames else {
@@ -102,7 +102,7 @@ extension PipelineRunner {
             row.rejectedHighPercentByChannel = result.rejectedHighPercentByChannel
             for (position, index) in members.enumerated() where position < result.rejectedLowPercent.count {
                 frames[index].lnScale = result.lnScales[URL(fileURLWithPath: normalizedPath(index)).lastPathComponent]
-                rejectedShares[index] = (result.rejectedLowPercent[position], result.rejectedHighPercent[position])
+                frames[index].rejectedShares = (result.rejectedLowPercent[position], result.rejectedHighPercent[position])
             }
             summary.stacks.append(row)
             try checkStop("integrate")
@@ -111,9 +111,9 @@ extension PipelineRunner {
 
     /// The stack's LN reference in master/ (`LN_Reference_<stack>`): the best N registered frames, each LN-normalized
     /// to the best one, averaged without rejection (WBPP's build).
-    func ensureLNReference(stack: String, members: [Int], key: String) throws -> String {
+    func ensureLNReference(stack: StackID, members: [Int], key: String) throws -> String {
         clock.start("LN reference"); defer { clock.stop() }
-        let path = (folder(.master) as NSString).appendingPathComponent("LN_Reference_\(stackFolders[stack]!).\(configuration.output.format)")
+        let path = (folder(.master) as NSString).appendingPathComponent("LN_Reference_\(stack.name).\(configuration.output.format)")
         if cache.intact(key) != nil {
             summary.count("LN reference", reused: 1)
             return path
@@ -185,7 +185,7 @@ extension PipelineRunner {
         return LocalNormalizationSet(functions: functions)
     }
 
-    func integrate(stack: String, members: [Int], inputs: [String], lnReference: String?, local: LocalNormalizationSet?) throws -> StackResult {
+    func integrate(stack: StackID, members: [Int], inputs: [String], lnReference: String?, local: LocalNormalizationSet?) throws -> StackResult {
         var table: [String: Double] = [:]
         for (index, input) in zip(members, inputs) { table[URL(fileURLWithPath: input).lastPathComponent] = integrationWeight(index) }
         var parameters = configuration.integrationParameters(weights: table)
@@ -199,7 +199,7 @@ extension PipelineRunner {
         image.metadata.setKeyword(.string("IMAGETYP", "Master Light", comment: "Type of image"))
         image.metadata.imageType = "MasterLight"
         if !first.filter.isEmpty { image.metadata.setKeyword(.string("FILTER", first.filter, comment: "Filter")) }
-        image.metadata.addHistory("\(LerarVersion.application) run: stack \(stackFolders[stack]!) of \(members.count) frames" + (lnReference.map { ", LN to \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""))
+        image.metadata.addHistory("\(LerarVersion.application) run: stack \(stack.name) of \(members.count) frames" + (lnReference.map { ", LN to \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""))
         image.sourceSampleFormat = .float32
         let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
         try ImageFile.write(image, to: path, options: options)
@@ -216,7 +216,7 @@ extension PipelineRunner {
             crop = area.rectangle().map { [$0.x, $0.y, $0.width, $0.height] }
         }
         let pixels = Double(image.pixelCount * image.channelCount), perChannel = Double(image.pixelCount * members.count)
-        log.info(String(format: "stack %@: %d frames, rejection %@, %.3f %% low / %.3f %% high rejected → %@", stackFolders[stack]!, members.count,
+        log.info(String(format: "stack %@: %d frames, rejection %@, %.3f %% low / %.3f %% high rejected → %@", stack.name, members.count,
                         result.rejection.rawValue, 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLow }) / (pixels * Double(members.count)),
                         100 * Double(result.frames.reduce(0) { $0 + $1.rejectedHigh }) / (pixels * Double(members.count)), (path as NSString).lastPathComponent)
                  + (image.channelCount == 3 ? "; per channel R/G/B low " + (0..<3).map { c in String(format: "%.3f", 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLowByChannel[c] }) / perChannel) }.joined(separator: "/")
@@ -299,15 +299,15 @@ extension PipelineRunner {
 
     /// The per-frame table of the summary.
     func frameRows() -> [RunSummary.Frame] {
-        var best: [String: Double] = [:]
-        var bestSelection: [String: Double] = [:]
+        var best: [StackID: Double] = [:]
+        var bestSelection: [StackID: Double] = [:]
         for index in frames.indices {
             best[frames[index].stack] = max(best[frames[index].stack] ?? 0, integrationWeight(index))
             bestSelection[frames[index].stack] = max(bestSelection[frames[index].stack] ?? 0, frames[index].measurement?.weight ?? 0)
         }
         return frames.indices.map { index in
             let f = frames[index], m = f.measurement
-            var row = RunSummary.Frame(path: f.path, stack: stackFolders[f.stack] ?? f.stack, filter: f.filter, panel: f.panel.description, date: f.date)
+            var row = RunSummary.Frame(path: f.path, stack: f.stack.name, filter: f.filter, panel: f.panel.description, date: f.date)
             row.stars = m?.stars
             row.fwhm = m?.fwhm
             row.eccentricity = m?.eccentricity
@@ -319,7 +319,7 @@ extension PipelineRunner {
             row.lnScale = f.lnScale
             row.accepted = f.rejection == nil
             row.rejection = f.rejection
-            if let shares = rejectedShares[index] { row.rejectedLowPercent = shares.0; row.rejectedHighPercent = shares.1 }
+            if let shares = f.rejectedShares { row.rejectedLowPercent = shares.low; row.rejectedHighPercent = shares.high }
             return row
         }
     }

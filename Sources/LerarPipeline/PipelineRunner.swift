@@ -28,8 +28,7 @@ public final class PipelineRunner: @unchecked Sendable {
     struct LightFrame {
         let path: String
         let lightGroup: String
-        /// Stack (WBPP "post-calibration group") id: light group + panel.
-        let stack: String
+        let stack: StackID
         let filter: String
         let panel: PanelIdentity
         let date: String?
@@ -46,6 +45,10 @@ public final class PipelineRunner: @unchecked Sendable {
         var registration: Registrar.FrameReport?
         var lnScale: Double?
         var rejection: String?
+        /// Samples rejected low / high by its stack's integration, % of its pixels.
+        var rejectedShares: (low: Double, high: Double)?
+        /// Calibrated by this run (not taken from the cache).
+        var calibratedThisRun = false
     }
 
     public let options: Options
@@ -61,17 +64,12 @@ public final class PipelineRunner: @unchecked Sendable {
     var masters: [String: MasterBuilder.Built] = [:]
     var masterKeys: [String: String] = [:]
     var frames: [LightFrame] = []
-    /// Stack id → its folder name (`BIN-1_EXPTIME-300s_FILTER-L_OBJECT-M31_PANEL-2`).
-    var stackFolders: [String: String] = [:]
     /// Panel → registration reference frame index (or an external file).
     var registrationReferences: [String: (index: Int?, path: String, key: String)] = [:]
-    /// Frame index → samples rejected low / high by its stack, % of its pixels.
-    var rejectedShares: [Int: (Double, Double)] = [:]
-    var calibratedThisRun = Set<Int>()
     /// Stars found while measuring, by frame, for registration in the same run.
     let starLists = LockedDictionary<Int, [DetectedStar]>()
     /// Stack → the common data area of its normalized frames, gathered while normalizing.
-    var coverage: [String: SharedAutocrop] = [:]
+    var coverage: [StackID: SharedAutocrop] = [:]
     /// Wall time per stage.
     var clock = StageClock()
     /// Calibrated and registered frames passed on in memory (within `output.memoryBudget`) instead of files.
@@ -312,19 +310,18 @@ public final class PipelineRunner: @unchecked Sendable {
                     }
                 }
                 // The stack (WBPP's post-calibration group): calibration-only keys such as the night do not split it.
-                let stack = Self.stackFolder(group, panel: panel, keys: configuration.registration.panelKeywords,
+                let stack = StackID(group, panel: panel, keys: configuration.registration.panelKeywords,
                                              stackValues: catalogued[path]?.stackValues ?? [:])
-                stackFolders[stack] = stack
                 var name = OutputLayout.calibratedName(of: path, cosmetic: calibration.cosmeticCorrection, extension: calibration.outputExtension)
                 // Nights kept in separate folders often repeat file names; the stack folder holds them all.
                 var attempt = 1
                 let base = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
-                while !taken.insert(stack + "/" + name).inserted {
+                while !taken.insert(stack.name + "/" + name).inserted {
                     attempt += 1
                     name = "\(base)_\(attempt).\(ext)"
                 }
                 // One-shot colour: the debayered frame is `…_d`; the calibrated mosaic, kept for Bayer drizzle, has the plain name.
-                let stackFolder = layout.path(.calibrated, stack: stack) as NSString
+                let stackFolder = layout.path(.calibrated, stack: stack.name) as NSString
                 let unique = (name as NSString).deletingPathExtension
                 var frame = LightFrame(path: path, lightGroup: links.lightGroup, stack: stack, filter: group.filter ?? "",
                                        panel: panel, date: header.metadata.keyword("DATE-OBS")?.stringValue,
@@ -347,22 +344,12 @@ public final class PipelineRunner: @unchecked Sendable {
     }
 
     /// `BIN-1_EXPTIME-300s_FILTER-L` + the integration keywords and the panel keywords that have values.
-    static func stackFolder(_ group: FrameGroup, panel: PanelIdentity, keys: [String], stackValues: [String: String] = [:]) -> String {
-        var parts = ["BIN-\(group.binning.split(separator: "x").first ?? "1")"]
-        if let exposure = group.exposure { parts.append("EXPTIME-\(LinkFormatting.number(exposure))s") }
-        parts.append("FILTER-\(LinkFormatting.safe(group.filter ?? "NoFilter"))")
-        if group.bayerPattern != nil { parts.append("CFA") }
-        for (key, value) in zip(keys, panel.values) where !value.isEmpty { parts.append("\(key)-\(LinkFormatting.safe(value))") }
-        for (key, value) in stackValues.sorted(by: { $0.key < $1.key }) where !keys.contains(key) { parts.append("\(key)-\(LinkFormatting.safe(value))") }
-        return parts.joined(separator: "_")
-    }
-
     func dryRunSummary() {
         let cached = frames.filter { cache.record($0.measureKey) != nil }.count
         log.info("dry run: \(frames.count) lights in \(Set(frames.map(\.stack)).count) stacks; \(cached) already calibrated and measured in the cache")
         for stack in Set(frames.map(\.stack)).sorted() {
             let members = frames.filter { $0.stack == stack }
-            log.info("  would stack \(members.count) frames into master/masterLight_\(stackFolders[stack]!).\(configuration.output.format)")
+            log.info("  would stack \(members.count) frames into master/masterLight_\(stack.name).\(configuration.output.format)")
         }
         summary.frames = frameRows()
     }
