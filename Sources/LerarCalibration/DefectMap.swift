@@ -10,6 +10,8 @@ public struct DefectMap: Sendable {
     /// Columns whose flat response is (almost) entirely gone.
     public private(set) var deadColumns: [Int] = []
     var isDefect: [Bool]
+    /// Indices of the defective pixels (hot or cold), ascending.
+    private(set) var defects: [Int] = []
 
     /// Hot pixels: master dark above its 3×3 neighbourhood median by more than `hotSigma`·σ (σ of those residuals),
     /// so smooth amp glow is not "hot". Cold: flat below `coldFraction` of its 5×5 median. A column with most of its
@@ -39,6 +41,7 @@ public struct DefectMap: Sendable {
             }
             deadColumns = (0..<width).filter { columnCold[$0] > height / 2 }
         }
+        defects = Array(Set(hot + cold)).sorted()
     }
 
     /// Median of each pixel's (2r+1)² − 1 neighbours `step` px apart, in parallel over rows.
@@ -69,18 +72,19 @@ public struct DefectMap: Sendable {
         return result
     }
 
-    /// Replaces every defect of `plane` by the median of its nearest good same-colour neighbours.
-    public func repair(_ plane: inout [Float], cfa: Bool) {
+    /// Replaces every defect of `plane` by the median of its nearest good same-colour neighbours. Only good
+    /// pixels are read and only defects written, so the plane is repaired in place without a copy.
+    public func repair(_ plane: UnsafeMutableBufferPointer<Float>, cfa: Bool) {
         let step = cfa ? 2 : 1
-        let original = plane
-        for index in 0..<isDefect.count where isDefect[index] {
+        var values: [Float] = []
+        for index in defects {
             let x = index % width, y = index / width
-            var values: [Float] = []
+            values.removeAll(keepingCapacity: true)
             for radius in 1...3 where values.count < 3 {
                 for dy in -radius...radius { for dx in -radius...radius where max(abs(dx), abs(dy)) == radius {
                     let nx = x + dx * step, ny = y + dy * step
                     guard nx >= 0, ny >= 0, nx < width, ny < height, !isDefect[ny * width + nx] else { continue }
-                    let v = original[ny * width + nx]
+                    let v = plane[ny * width + nx]
                     if v.isFinite { values.append(v) }
                 } }
             }
@@ -90,5 +94,11 @@ public struct DefectMap: Sendable {
         }
     }
 
-    public var count: Int { isDefect.filter { $0 }.count }
+    /// `repair` of an array plane.
+    public func repair(_ plane: inout [Float], cfa: Bool) {
+        plane.withUnsafeMutableBufferPointer { repair($0, cfa: cfa) }
+    }
+
+
+    public var count: Int { defects.count }
 }

@@ -104,9 +104,11 @@ public struct LightCalibrator: Sendable {
     }
 
     /// The calibrated light (Float32 samples) and what was done.
-    public func calibrate(_ input: Image) throws -> (Image, [Double]) {
+    public func calibrate(_ input: consuming Image) throws -> (Image, [Double]) {
+        // Consumed, so the light's samples are calibrated in place: one image per frame in flight, not seven planes.
         var light = input
-        if parameters.overscan && OverscanCorrection.applies(to: light.metadata) {
+        let overscanApplies = OverscanCorrection.applies(to: light.metadata)
+        if parameters.overscan && overscanApplies {
             light = try OverscanCorrection.apply(light, smoothing: parameters.overscanSmoothing)
         }
         // A pedestal added by earlier processing (MaxIm, PixInsight) comes out first, so only ours remains.
@@ -116,44 +118,55 @@ public struct LightCalibrator: Sendable {
         }
         for master in [bias, dark, flat].compactMap({ $0 }) where master.width != light.width || master.height != light.height {
             throw CalibrationError.badOverrides(path: "light", reason: "light is \(light.width)×\(light.height), a master is \(master.width)×\(master.height)"
-                                                + (OverscanCorrection.applies(to: input.metadata) != parameters.overscan ? " (overscan trimming differs: build masters and calibrate with the same --overscan)" : ""))
+                                                + (overscanApplies != parameters.overscan ? " (overscan trimming differs: build masters and calibrate with the same --overscan)" : ""))
         }
-        var out = light
         var factors: [Double] = []
         let pedestal = Float(parameters.pedestal / 65535)
+        let width = light.width
         for channel in 0..<light.channelCount {
-            let lightPlane = light.withChannel(channel) { Array($0) }
-            let biasPlane = bias.map { b in b.withChannel(min(channel, b.channelCount - 1)) { Array($0) } }
-            let currentPlane = darkCurrent.map { d in d.withChannel(min(channel, d.channelCount - 1)) { Array($0) } }
-            let darkPlane = dark.map { d in d.withChannel(min(channel, d.channelCount - 1)) { Array($0) } }
             var k = 1.0
-            if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = currentPlane, let b = biasPlane {
-                let minusBias = zip(lightPlane, b).map { $0 - $1 }
-                k = DarkOptimizer.factor(lightMinusBias: minusBias, darkCurrent: current, pixels: pixels, width: light.width)
-            } else if let scale = darkScale, currentPlane != nil {
+            if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = darkCurrent, let b = bias {
+                let lightPlane = light.withChannel(channel) { Array($0) }
+                let biasPlane = b.withChannel(min(channel, b.channelCount - 1)) { Array($0) }
+                let currentPlane = current.withChannel(min(channel, current.channelCount - 1)) { Array($0) }
+                let minusBias = zip(lightPlane, biasPlane).map { $0 - $1 }
+                k = DarkOptimizer.factor(lightMinusBias: minusBias, darkCurrent: currentPlane, pixels: pixels, width: width)
+            } else if let scale = darkScale, darkCurrent != nil {
                 k = scale
             }
             factors.append(k)
-            let flatPlane = normalizedFlat.map { f in f.withChannel(min(channel, f.channelCount - 1)) { Array($0) } }
-            var result = [Float](repeating: 0, count: lightPlane.count)
             let kf = Float(k)
-            for i in 0..<lightPlane.count {
-                var v = lightPlane[i]
-                if let current = currentPlane, let b = biasPlane { v -= b[i] + kf * current[i] }
-                else if let d = darkPlane { v -= d[i] }
-                else if let b = biasPlane { v -= b[i] }
-                if let f = flatPlane { v /= f[i] }
-                result[i] = v + pedestal
+            light.withMutableChannel(channel) { plane in
+                Self.withPlane(bias, channel) { b in Self.withPlane(darkCurrent, channel) { current in
+                Self.withPlane(dark, channel) { d in Self.withPlane(normalizedFlat, channel) { f in
+                    let out = UnsafeSendable(plane), masters = UnsafeSendable((b, current, d, f))
+                    Parallel.forEachChunk(count: plane.count) { range in
+                        let (b, current, d, f) = masters.value
+                        for i in range {
+                            var v = out.value[i]
+                            if let current, let b { v -= b[i] + kf * current[i] }
+                            else if let d { v -= d[i] }
+                            else if let b { v -= b[i] }
+                            if let f { v /= f[i] }
+                            out.value[i] = v + pedestal
+                        }
+                    }
+                } } } }
+                if let defects { defects.repair(plane, cfa: cfa) }
             }
-            if let defects { defects.repair(&result, cfa: cfa) }
-            out.withMutableChannel(channel) { plane in for i in 0..<plane.count { plane[i] = result[i] } }
         }
-        out.metadata.removeKeyword("PEDESTAL")
+        light.metadata.removeKeyword("PEDESTAL")
         if parameters.pedestal != 0 {
-            out.metadata.setKeyword(.number("PEDESTAL", parameters.pedestal, comment: "Value in DN added to enforce positivity"))
+            light.metadata.setKeyword(.number("PEDESTAL", parameters.pedestal, comment: "Value in DN added to enforce positivity"))
         }
-        out.sourceSampleFormat = .float32
-        return (out, factors)
+        light.sourceSampleFormat = .float32
+        return (light, factors)
+    }
+
+    /// `channel`'s plane of a master (its only one for a mono master), or nil without that master.
+    private static func withPlane<R>(_ image: Image?, _ channel: Int, _ body: (UnsafeBufferPointer<Float>?) -> R) -> R {
+        guard let image else { return body(nil) }
+        return image.withChannel(min(channel, image.channelCount - 1)) { body($0) }
     }
 
     /// Pixels the cosmetic correction replaces (0 without it).

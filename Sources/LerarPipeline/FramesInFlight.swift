@@ -2,12 +2,14 @@ import Foundation
 import LerarCore
 
 /// How many whole frames `lerar run` calibrates, registers or normalizes at once: one per core while their working
-/// memory fits `output.memoryBudget`, never fewer than two (`Parallel.frameWorkers`), so memory no longer grows with the core count.
+/// memory fits `output.memoryBudget`, never fewer than two (`Parallel.frameWorkers`), so memory no longer grows
+/// with the core count.
 public enum FramesInFlight {
-    /// Bytes one frame in flight needs, in units of its Float32 image: measured on `lerar run` with 4096² frames
-    /// through files, whose peak is set while calibrating: 959 MiB with 2 frames in flight, 2,640 MiB with 8, so
-    /// 280 MiB, 4.4 images, per frame.
-    public static let imagesPerFrame = 4.5
+    /// Bytes one frame in flight needs, in units of its Float32 image: measured on `lerar run` with 8 × 4096² frames
+    /// through files (`--keep-intermediates`, an 8 GB budget), whose calibration peak grew from 639 MiB with 2
+    /// frames in flight to 1,783 MiB with 8: 191 MiB, 3.0 of its 64 MiB images, per frame. Before calibration
+    /// worked in place it was 4.75.
+    public static let imagesPerFrame = 3.0
 
     /// Frames in flight for frames of `frameBytes` (their Float32 image), `budget` bytes and `cores` cores.
     static func limit(frameBytes: Int, budget: Int, cores: Int = Parallel.coreCount) -> Int {

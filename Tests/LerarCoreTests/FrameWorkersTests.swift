@@ -6,15 +6,15 @@ import Testing
 @Suite struct FrameWorkersTests {
     @Test func frameWorkersFollowTheBudgetNotTheCores() {
         let mib = 1 << 20
-        // 2048² Float32 frames (16 MiB) needing 4.5 images each: 512 MiB holds 7 of them.
-        #expect(Parallel.frameWorkers(frameBytes: 16 * mib, imagesPerFrame: 4.5, budget: 512 * mib, cores: 32) == 7)
-        #expect(Parallel.frameWorkers(frameBytes: 16 * mib, imagesPerFrame: 4.5, budget: 512 * mib, cores: 4) == 4)
-        // 60-megapixel frames on 32 cores: the floor of two, not 32 frames of about 1 GB each.
-        #expect(Parallel.frameWorkers(frameBytes: 240 * mib, imagesPerFrame: 4.5, budget: 512 * mib, cores: 32) == 2)
-        #expect(Parallel.frameWorkers(frameBytes: 240 * mib, imagesPerFrame: 4.5, budget: 8 * 1024 * mib, cores: 32) == 7)
+        // 2048² Float32 frames (16 MiB) needing 3 images each: 512 MiB holds 10 of them.
+        #expect(Parallel.frameWorkers(frameBytes: 16 * mib, imagesPerFrame: 3, budget: 512 * mib, cores: 32) == 10)
+        #expect(Parallel.frameWorkers(frameBytes: 16 * mib, imagesPerFrame: 3, budget: 512 * mib, cores: 4) == 4)
+        // 60-megapixel frames on 32 cores: the floor of two, not 32 frames of about 720 MiB each.
+        #expect(Parallel.frameWorkers(frameBytes: 240 * mib, imagesPerFrame: 3, budget: 512 * mib, cores: 32) == 2)
+        #expect(Parallel.frameWorkers(frameBytes: 240 * mib, imagesPerFrame: 3, budget: 8 * 1024 * mib, cores: 32) == 11)
         // One core: one worker, whatever the budget.
-        #expect(Parallel.frameWorkers(frameBytes: 16 * mib, imagesPerFrame: 4.5, budget: 512 * mib, cores: 1) == 1)
-        #expect(Parallel.frameWorkers(frameBytes: 0, imagesPerFrame: 4.5, budget: 512 * mib, cores: 8) == 8)
+        #expect(Parallel.frameWorkers(frameBytes: 16 * mib, imagesPerFrame: 3, budget: 512 * mib, cores: 1) == 1)
+        #expect(Parallel.frameWorkers(frameBytes: 0, imagesPerFrame: 3, budget: 512 * mib, cores: 8) == 8)
     }
 
     @Test func atMostTheGivenWorkersRunAtOnceAndEveryIndexRunsOnce() {
