@@ -22,7 +22,11 @@ public struct LightCalibrator: Sendable {
     }
 
     public let parameters: CalibrationParameters
-    let bias: Image?, dark: Image?, flat: Image?
+    /// The masters the arithmetic reads: the bias and dark as given (the dark only when there is no dark current to
+    /// use instead); the flat is kept only normalized, so each master is held once.
+    let bias: Image?, dark: Image?
+    /// Width × height of every master given, checked against each light.
+    let masterSizes: [(width: Int, height: Int)]
     /// Fixed dark factor (exposure ratio) when the dark is scaled and not optimised.
     let darkScale: Double?
     /// Dark current (dark − bias) when a bias is there, for scaling and optimisation.
@@ -37,8 +41,7 @@ public struct LightCalibrator: Sendable {
     public init(bias: Image?, dark: Image?, flat: Image?, darkScale: Double? = nil, cfa: Bool = false, parameters: CalibrationParameters) {
         self.parameters = parameters
         self.bias = bias
-        self.dark = dark
-        self.flat = flat
+        masterSizes = [bias, dark, flat].compactMap { $0 }.map { ($0.width, $0.height) }
         self.darkScale = darkScale
         self.cfa = cfa
         var warnings: [String] = []
@@ -46,7 +49,9 @@ public struct LightCalibrator: Sendable {
             var current = dark
             current.withMutableSamples { d in bias.withSamples { b in for i in 0..<d.count { d[i] -= b[i % b.count] } } }
             darkCurrent = current
+            self.dark = nil
         } else {
+            self.dark = dark
             darkCurrent = nil
             if darkScale != nil { warnings.append("a scaled dark needs a master bias; the dark is used unscaled") }
             if parameters.optimizeDark && dark != nil { warnings.append("dark optimization needs a master bias; the dark is used as it is") }
@@ -116,7 +121,7 @@ public struct LightCalibrator: Sendable {
             let offset = Float(earlier / 65535)
             light.withMutableSamples { samples in for i in 0..<samples.count { samples[i] -= offset } }
         }
-        for master in [bias, dark, flat].compactMap({ $0 }) where master.width != light.width || master.height != light.height {
+        for master in masterSizes where master.width != light.width || master.height != light.height {
             throw CalibrationError.badOverrides(path: "light", reason: "light is \(light.width)×\(light.height), a master is \(master.width)×\(master.height)"
                                                 + (overscanApplies != parameters.overscan ? " (overscan trimming differs: build masters and calibrate with the same --overscan)" : ""))
         }
