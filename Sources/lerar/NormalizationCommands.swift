@@ -14,9 +14,9 @@ struct LNReferenceCommand: ParsableCommand {
     )
     @Argument(help: "Registered frames.", completion: .file()) var files: [String]
     @Option(name: .shortAndLong, help: "Output reference (e.g. reference_master.xisf).") var output: String
-    @Option(help: "Frames to average, 10…20 (WBPP 20).") var best = 15
+    @Option(help: "Frames to average, 10…20 (WBPP 20).") var best = ReferenceBuilder.Parameters().best
     @Flag(help: "Extract the background of the reference (polynomial, see --degree). Off here as in WBPP; `lerar run` flattens by default (normalization.flattenReference).") var flatten = false
-    @Option(help: "Polynomial degree for --flatten (1…6).") var degree = 2
+    @Option(help: "Polynomial degree for --flatten (1…6).") var degree = BackgroundExtraction.defaultDegree
     @Option(help: "Normalization scale of the first stage, px.") var scale = LocalNormalizationParameters().scale
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "Print a JSON report (schema lerar.lnref, version 1).") var json = false
@@ -188,7 +188,7 @@ struct BackgroundCommand: ParsableCommand {
     )
     @Argument(help: "Input image.", completion: .file()) var input: String
     @Option(name: .shortAndLong, help: "Output image.") var output: String
-    @Option(help: "Polynomial degree, 1…6.") var degree = 2
+    @Option(help: "Polynomial degree, 1…6.") var degree = BackgroundExtraction.defaultDegree
     @Flag(help: "Smooth surface instead of a polynomial.") var spline = false
     @Option(help: "subtract or divide.") var correction: BackgroundExtraction.Correction = .subtract
     @Option(help: "Sample cell size, px (default 1/24 of the short side).") var sampleSpacing: Int?
