@@ -29,8 +29,8 @@ public struct IntegrationEngine: Sendable {
         let width = first.width, height = first.height, channels = first.channelCount, count = paths.count
         let pedestals = readers.map { parameters.subtractPedestals ? Float(($0.header.metadata.acquisition.pedestal ?? 0) / 65535) : 0 }
 
-        // Pass 1: per-frame estimates (whole frames in memory, one per core while two images each fit the budget:
-        // the frame and the estimator's copy of a channel).
+        // Pass 1: per-frame estimates (whole frames in memory, one per core while two images each fit what the held
+        // frames leave of the budget: the frame and the estimator's copy of a channel).
         let needNoise: Bool = { if case .noise = parameters.weighting { return true }; return false }()
         let needEstimates = (parameters.normalization != .none && parameters.normalization != .local) || needNoise
         var estimates = [[ChannelEstimates]](repeating: [], count: count)
@@ -41,7 +41,9 @@ public struct IntegrationEngine: Sendable {
             let shared = UnsafeSendable(box), errors = FirstError(), done = Tally()
             let estimator = parameters.scaleEstimator
             let frameBytes = width * height * channels * MemoryLayout<Float>.stride
-            let workers = Parallel.frameWorkers(frameBytes: frameBytes, imagesPerFrame: 2, budget: parameters.maxMemory)
+            // What frames held in memory (a master's prepared flats, `lerar run`'s frames) leave of the budget.
+            let held = readers.reduce(0) { $0 + $1.residentBytes }
+            let workers = Parallel.frameWorkers(frameBytes: frameBytes, imagesPerFrame: 2, budget: max(0, parameters.maxMemory - held))
             Parallel.forEach(iterations: count, workers: workers) { index in
                 do {
                     let image = try source.read(paths[index])
