@@ -94,11 +94,6 @@ public struct DefectMap: Sendable {
         }
     }
 
-    /// `repair` of an array plane.
-    public func repair(_ plane: inout [Float], cfa: Bool) {
-        plane.withUnsafeMutableBufferPointer { repair($0, cfa: cfa) }
-    }
-
-
+    /// Pixels `repair` replaces.
     public var count: Int { defects.count }
 }

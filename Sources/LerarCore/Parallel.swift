@@ -122,7 +122,6 @@ public enum Parallel {
     }
 }
 
-
 /// A worker thread's loop, boxed to pass through pthread_create.
 private final class WorkerBody: @unchecked Sendable {
     let run: @Sendable () -> Void

@@ -29,6 +29,10 @@ public struct IntegrationEngine: Sendable {
         let width = first.width, height = first.height, channels = first.channelCount, count = paths.count
         let pedestals = readers.map { parameters.subtractPedestals ? Float(($0.header.metadata.acquisition.pedestal ?? 0) / 65535) : 0 }
 
+        // Bytes the readers keep in memory (decoded compressed files, frames held by a master's preparation or by
+        // `lerar run`): the estimates' workers and the bands get what they leave of the budget.
+        let resident = readers.reduce(0) { $0 + $1.residentBytes }
+
         // Pass 1: per-frame estimates (whole frames in memory, one per core while two images each fit what the held
         // frames leave of the budget: the frame and the estimator's copy of a channel).
         let needNoise: Bool = { if case .noise = parameters.weighting { return true }; return false }()
@@ -41,9 +45,7 @@ public struct IntegrationEngine: Sendable {
             let shared = UnsafeSendable(box), errors = FirstError(), done = Tally()
             let estimator = parameters.scaleEstimator
             let frameBytes = width * height * channels * MemoryLayout<Float>.stride
-            // What frames held in memory (a master's prepared flats, `lerar run`'s frames) leave of the budget.
-            let held = readers.reduce(0) { $0 + $1.residentBytes }
-            let workers = Parallel.frameWorkers(frameBytes: frameBytes, imagesPerFrame: 2, budget: max(0, parameters.maxMemory - held))
+            let workers = Parallel.frameWorkers(frameBytes: frameBytes, imagesPerFrame: 2, budget: max(0, parameters.maxMemory - resident))
             Parallel.forEach(iterations: count, workers: workers) { index in
                 do {
                     let image = try source.read(paths[index])
@@ -95,7 +97,6 @@ public struct IntegrationEngine: Sendable {
         // Bands sized to the budget, less what readers of compressed files or frames held in memory keep resident.
         // Frames all in memory need no large band (a band only saves file accesses): then one of at most
         // `inMemoryBandBytes`, so the stack costs little beyond the frames themselves.
-        let resident = readers.reduce(0) { $0 + $1.residentBytes }
         let perRow = count * width * 4 + width * 4 * 3
         let budgetRows = max(0, parameters.maxMemory - resident) / max(perRow, 1)
         let memoryRows = readers.allSatisfy(\.readsFromMemory) ? Self.inMemoryBandBytes / max(perRow, 1) : height

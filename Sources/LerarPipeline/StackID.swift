@@ -6,8 +6,6 @@ import LerarNormalization
 struct StackID: Hashable, Comparable, Sendable, CustomStringConvertible {
     let name: String
 
-    init(name: String) { self.name = name }
-
     /// The stack of `group`'s lights in `panel`; calibration-only keys such as the night do not split it.
     init(_ group: FrameGroup, panel: PanelIdentity, keys: [String], stackValues: [String: String] = [:]) {
         var parts = ["BIN-\(group.binning.split(separator: "x").first ?? "1")"]
