@@ -13,14 +13,16 @@ public struct LocalNormalizationSet: Sendable, LocalFrameNormalization {
     /// Fits every frame of `paths` to `reference`; frames of another panel are refused (see `PanelIdentity`).
     /// `fwhm`: measured FWHM (px) by path, where known, for the photometry apertures.
     /// `source`: where the frames are read (files, or images held in memory under those paths).
+    /// `workers`: whole frames fitted at once (see `Parallel.frameWorkers`); the loops inside use every core.
     public static func fit(paths: [String], source: ImageSource = .files, reference: LocalNormalizationReference, panelKeys: [String] = PanelIdentity.defaultKeys,
-                           fwhm: [String: Double] = [:], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> LocalNormalizationSet {
+                           fwhm: [String: Double] = [:], workers: Int = Parallel.coreCount,
+                           progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> LocalNormalizationSet {
         let referencePanel = PanelIdentity(reference.image.metadata, keys: panelKeys)
         let results = UnsafeMutableBufferPointer<LocalNormalizationFunction?>.allocate(capacity: paths.count)
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
         let shared = UnsafeSendable(results), errors = FirstError(), done = Tally()
-        Parallel.forEach(iterations: paths.count) { index in
+        Parallel.forEach(iterations: paths.count, workers: workers) { index in
             do {
                 let image = try source.read(paths[index])
                 try PanelIdentity(image.metadata, keys: panelKeys).check(against: referencePanel, path: paths[index], reference: reference.path)

@@ -33,6 +33,8 @@ public struct ReferenceBuilder: Sendable {
     public var normalization = LocalNormalizationParameters()
     /// Memory budget of the averaging's pixel stacks, bytes.
     public var maxMemory = IntegrationParameters().maxMemory
+    /// Whole frames measured or fitted at once (see `Parallel.frameWorkers`).
+    public var frameWorkers = Parallel.coreCount
 
     public init(parameters: Parameters = Parameters()) { self.parameters = parameters }
 
@@ -46,7 +48,7 @@ public struct ReferenceBuilder: Sendable {
         guard !paths.isEmpty else { throw NormalizationError.badParameter("no frames for the reference") }
         var notes: [String] = []
         let ranked = alreadyRanked ? paths
-            : try FrameMeasurer.measure(paths: paths) { progress?("measuring frames", $0, $1) }.sorted { $0.rank < $1.rank }.map(\.path)
+            : try FrameMeasurer.measure(paths: paths, workers: frameWorkers) { progress?("measuring frames", $0, $1) }.sorted { $0.rank < $1.rank }.map(\.path)
         if paths.count < parameters.best { notes.append("only \(paths.count) frames: all are used (asked for the best \(parameters.best))") }
         let used = Array(ranked.prefix(parameters.best)), unused = Array(ranked.dropFirst(parameters.best))
         var integration = IntegrationParameters()
@@ -56,7 +58,7 @@ public struct ReferenceBuilder: Sendable {
         integration.subtractPedestals = false
         integration.maxMemory = maxMemory
         let best = try LocalNormalizationReference(path: used[0], image: try source.read(used[0]), parameters: normalization)
-        let functions = try LocalNormalizationSet.fit(paths: used, source: source, reference: best, fwhm: fwhm) { progress?("normalizing to the best frame", $0, $1) }
+        let functions = try LocalNormalizationSet.fit(paths: used, source: source, reference: best, fwhm: fwhm, workers: frameWorkers) { progress?("normalizing to the best frame", $0, $1) }
         let result = try IntegrationEngine(parameters: integration).integrate(paths: used, source: source, local: functions) { progress?($0, $1, $2) }
         var image = result.image
         image.metadata.addHistory("\(LerarVersion.application) lnref: average of the best \(used.count) of \(paths.count) frames, each LN-normalized to \(URL(fileURLWithPath: used[0]).lastPathComponent), no rejection")

@@ -12,7 +12,7 @@ public enum FramesInFlight {
     public static let imagesPerFrame = 3.0
 
     /// Frames in flight for frames of `frameBytes` (their Float32 image), `budget` bytes and `cores` cores.
-    static func limit(frameBytes: Int, budget: Int, cores: Int = Parallel.coreCount) -> Int {
+    public static func limit(frameBytes: Int, budget: Int, cores: Int = Parallel.coreCount) -> Int {
         Parallel.frameWorkers(frameBytes: frameBytes, imagesPerFrame: imagesPerFrame, budget: budget, cores: cores)
     }
 }

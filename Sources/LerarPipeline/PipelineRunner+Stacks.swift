@@ -129,6 +129,7 @@ extension PipelineRunner {
         var fwhm: [String: Double] = [:]
         for index in ranked { fwhm[registeredPath(index)] = frames[index].measurement?.fwhm }
         builder.maxMemory = integrationBudget(for: ranked.map(registeredPath))
+        builder.frameWorkers = framesInFlight
         let report = try builder.build(paths: ranked.map(registeredPath), source: store.source, ranked: true, fwhm: fwhm, output: path, overwrite: true) { [observer] label, done, total in
             observer.advanced("LN reference: \(label)", done: done, total: total)
         }
@@ -302,7 +303,8 @@ extension PipelineRunner {
         var best: [StackID: Double] = [:]
         var bestSelection: [StackID: Double] = [:]
         for index in frames.indices {
-            best[frames[index].stack] = max(best[frames[index].stack] ?? 0, integrationWeight(index))
+            // The integration weight is relative to the best frame integrated; frames rejected before it have none.
+            if frames[index].rejection == nil { best[frames[index].stack] = max(best[frames[index].stack] ?? 0, integrationWeight(index)) }
             bestSelection[frames[index].stack] = max(bestSelection[frames[index].stack] ?? 0, frames[index].measurement?.weight ?? 0)
         }
         return frames.indices.map { index in
@@ -312,7 +314,7 @@ extension PipelineRunner {
             row.fwhm = m?.fwhm
             row.eccentricity = m?.eccentricity
             row.snr = m?.snr
-            row.weight = m.map { _ in (best[f.stack] ?? 0) > 0 ? integrationWeight(index) / best[f.stack]! : 0 }
+            row.weight = m.flatMap { _ in f.rejection != nil ? nil : (best[f.stack] ?? 0) > 0 ? integrationWeight(index) / best[f.stack]! : 0 }
             row.selectionWeight = m.map { m in (bestSelection[f.stack] ?? 0) > 0 ? m.weight / bestSelection[f.stack]! : 0 }
             row.background = m?.background
             row.registrationRMS = f.registration?.rms

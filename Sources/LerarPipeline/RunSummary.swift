@@ -21,7 +21,8 @@ public struct RunSummary: Sendable, Codable {
         /// DATE-OBS as written in the header.
         public var date: String?
         public var stars: Int?
-        /// Median FWHM, px; eccentricity; median star SNR; the integration's weight relative to the stack's best.
+        /// Median FWHM, px; eccentricity; median star SNR; the integration's weight relative to the stack's best (nil for a
+        /// frame rejected before the integration).
         public var fwhm: Double?, eccentricity: Double?, snr: Double?, weight: Double?
         /// PSF signal weight relative to the stack's best: what selection compares with `selection.minimumWeight`
         /// (measured before registration, so it may rank a frame otherwise than the integration's weight).

@@ -84,13 +84,14 @@ public enum FrameMeasurer {
                                 weight: weight.isFinite ? weight : 0, dataFraction: Double(withData) / Double(max(1, image.samples.count)))
     }
 
-    /// Measures files in parallel and ranks them by weight (1 = best).
-    public static func measure(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameMeasurement] {
+    /// Measures files in parallel, `workers` frames at once, and ranks them by weight (1 = best).
+    public static func measure(paths: [String], workers: Int = Parallel.coreCount,
+                               progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameMeasurement] {
         let results = UnsafeMutableBufferPointer<FrameMeasurement?>.allocate(capacity: paths.count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         let shared = UnsafeSendable(results), errors = FirstError(), done = Tally()
-        Parallel.forEach(iterations: paths.count) { index in
+        Parallel.forEach(iterations: paths.count, workers: workers) { index in
             do { shared.value[index] = measure(try ImageFile.read(paths[index]), path: paths[index]) } catch { errors.record(error) }
             progress?(done.next(), paths.count)
         }

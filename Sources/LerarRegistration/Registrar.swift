@@ -108,15 +108,16 @@ public struct Registrar: Sendable {
     }
 
     /// Registers `paths` to `reference` (a path among them or another file); writes `<stem>_r.<ext>` into `folder`.
+    /// `workers`: whole frames registered at once (see `Parallel.frameWorkers`); the loops inside use every core.
     public func register(paths: [String], reference referencePath: String, outputFolder folder: String, overwrite: Bool,
-                         progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameReport] {
+                         workers: Int = Parallel.coreCount, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> [FrameReport] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let reference = try reference(referencePath)
         let reports = UnsafeMutableBufferPointer<FrameReport?>.allocate(capacity: paths.count)
         reports.initialize(repeating: nil)
         defer { reports.deallocate() }
         let shared = UnsafeSendable(reports), errors = FirstError(), done = Tally()
-        Parallel.forEach(iterations: paths.count) { index in
+        Parallel.forEach(iterations: paths.count, workers: workers) { index in
             do {
                 shared.value[index] = try register(path: paths[index], to: reference, outputFolder: folder, overwrite: overwrite)
             } catch { errors.record(error) }

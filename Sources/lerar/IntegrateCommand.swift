@@ -4,6 +4,7 @@ import LerarCore
 import LerarIntegration
 import LerarNormalization
 import LerarIO
+import LerarPipeline
 
 extension IntegrationParameters.Combination: ExpressibleByArgument {}
 extension IntegrationParameters.Normalization: ExpressibleByArgument {}
@@ -146,7 +147,9 @@ struct IntegrateCommand: ParsableCommand {
                 ln.scale = lnScale
                 let reference = try LocalNormalizationReference(path: lnReference, image: try ImageFile.read(lnReference), parameters: ln)
                 let fitting = ProgressReporter("local normalization")
-                local = try LocalNormalizationSet.fit(paths: files, reference: reference) { fitting.update($0, of: $1) }
+                // The LN fits hold whole frames: as many at once as the pixel stacks' budget allows.
+                let workers = FramesInFlight.limit(frameBytes: reference.image.samples.count * MemoryLayout<Float>.stride, budget: parameters.maxMemory)
+                local = try LocalNormalizationSet.fit(paths: files, reference: reference, workers: workers) { fitting.update($0, of: $1) }
                 for function in local!.functions { for note in function.notes { Terminal.error("note: \(URL(fileURLWithPath: function.target).lastPathComponent): \(note)") } }
             }
             result = try IntegrationEngine(parameters: parameters).integrate(paths: files, local: local, recordRejection: drizzleOptions.drizzle != nil) { _, done, total in

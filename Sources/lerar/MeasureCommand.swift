@@ -19,11 +19,15 @@ struct MeasureCommand: ParsableCommand {
     @Flag(help: "Print JSON (schema lerar.measure, version 1).")
     var json = false
 
+    @OptionGroup var memory: MemoryBudgetOptions
+
     func run() throws {
         let progress = ProgressReporter("measuring")
         let measurements: [FrameMeasurement]
+        let workers: Int
         do {
-            measurements = try FrameMeasurer.measure(paths: files) { progress.update($0, of: $1) }
+            workers = try memory.frameWorkers(for: files)
+            measurements = try FrameMeasurer.measure(paths: files, workers: workers) { progress.update($0, of: $1) }
             if let csv {
                 var text = "path,rank,weight,stars,fitted,fwhm_px,fwhm_arcsec,eccentricity,beta,background,noise,snr\n"
                 func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
@@ -37,8 +41,8 @@ struct MeasureCommand: ParsableCommand {
             throw ExitCode.failure
         }
         if json {
-            struct Document: Encodable { let schema = "lerar.measure", schemaVersion = 1; let frames: [FrameMeasurement] }
-            try Terminal.printJSON(Document(frames: measurements))
+            struct Document: Encodable { let schema = "lerar.measure", schemaVersion = 1; let framesInFlight: Int; let frames: [FrameMeasurement] }
+            try Terminal.printJSON(Document(framesInFlight: workers, frames: measurements))
             return
         }
         for m in measurements.sorted(by: { $0.rank < $1.rank }) {

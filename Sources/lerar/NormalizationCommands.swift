@@ -20,6 +20,7 @@ struct LNReferenceCommand: ParsableCommand {
     @Option(help: "Normalization scale of the first stage, px.") var scale = LocalNormalizationParameters().scale
     @Flag(help: "Replace the output if it exists.") var overwrite = false
     @Flag(help: "Print a JSON report (schema lerar.lnref, version 1).") var json = false
+    @OptionGroup var memory: MemoryBudgetOptions
 
     func run() throws {
         var parameters = ReferenceBuilder.Parameters()
@@ -31,6 +32,7 @@ struct LNReferenceCommand: ParsableCommand {
         let progress = ProgressReporter("LN reference")
         let report: ReferenceBuilder.Report
         do {
+            builder.frameWorkers = try memory.frameWorkers(for: files)
             report = try builder.build(paths: files, output: output, overwrite: overwrite) { _, done, total in if total > 0 { progress.update(done, of: total) } }
         } catch {
             Terminal.error(Terminal.describe(error))
@@ -66,6 +68,7 @@ struct NormalizeCommand: ParsableCommand {
     @Flag(help: "Crop every output to the area where all frames have data.") var autocrop = false
     @Flag(help: "Replace existing outputs.") var overwrite = false
     @Flag(help: "Print a JSON report (schema lerar.normalization, version 1).") var json = false
+    @OptionGroup var memory: MemoryBudgetOptions
 
     func run() throws {
         guard !reference.isEmpty else { throw ValidationError("give at least one --reference") }
@@ -90,9 +93,10 @@ struct NormalizeCommand: ParsableCommand {
                 groups[index, default: []].append(path)
             }
             let progress = ProgressReporter("normalizing")
+            let workers = try memory.frameWorkers(for: files)
             var crop = Autocrop(width: references[0].image.width, height: references[0].image.height)
             for (index, paths) in groups.sorted(by: { $0.key < $1.key }) {
-                let set = try LocalNormalizationSet.fit(paths: paths, reference: references[index], panelKeys: groupBy) { progress.update($0, of: $1) }
+                let set = try LocalNormalizationSet.fit(paths: paths, reference: references[index], panelKeys: groupBy, workers: workers) { progress.update($0, of: $1) }
                 for function in set.functions {
                     var image = function.apply(to: try ImageFile.read(function.target))
                     image.metadata.addHistory(String(format: "%@ normalize: LN to %@, scale %d px, signal ×%.5f, pedestal %.1f ADU", LerarVersion.application,

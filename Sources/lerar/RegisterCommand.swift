@@ -44,6 +44,8 @@ struct RegisterCommand: ParsableCommand {
     @Flag(help: "Print a JSON report (schema lerar.registration, version 2).")
     var json = false
 
+    @OptionGroup var memory: MemoryBudgetOptions
+
     func run() throws {
         guard ["nan", "zero"].contains(nodata) else { throw ValidationError("--nodata is nan or zero") }
         var parameters = Registrar.Parameters()
@@ -55,16 +57,19 @@ struct RegisterCommand: ParsableCommand {
         let progress = ProgressReporter("registering")
         let reports: [Registrar.FrameReport]
         let referencePath: String
+        let workers: Int
         do {
+            workers = try memory.frameWorkers(for: files)
             referencePath = try reference ?? registrar.bestReference(files)
-            reports = try registrar.register(paths: files, reference: referencePath, outputFolder: output, overwrite: overwrite) { progress.update($0, of: $1) }
+            reports = try registrar.register(paths: files, reference: referencePath, outputFolder: output, overwrite: overwrite,
+                                           workers: workers) { progress.update($0, of: $1) }
         } catch {
             Terminal.error(Terminal.describe(error))
             throw ExitCode.failure
         }
         if json {
-            struct Document: Encodable { let schema = "lerar.registration", schemaVersion = 2; let reference: String; let frames: [Registrar.FrameReport] }
-            try Terminal.printJSON(Document(reference: referencePath, frames: reports))
+            struct Document: Encodable { let schema = "lerar.registration", schemaVersion = 2; let reference: String; let framesInFlight: Int; let frames: [Registrar.FrameReport] }
+            try Terminal.printJSON(Document(reference: referencePath, framesInFlight: workers, frames: reports))
         } else {
             print("reference: \(referencePath)")
             for r in reports {

@@ -15,7 +15,7 @@ struct RunCommand: ParsableCommand {
         output.memoryBudget; else through calibrated/ and registered/ (removed after success unless
         --keep-intermediates). LN is applied inside the integration, so normalized/ _n frames are written only with
         --keep-intermediates. A later run with a changed setting recomputes frames that were held in memory from the raw subs.
-        Frames are calibrated and registered one per core while about \(FramesInFlight.imagesPerFrame) frame images each fit output.memoryBudget
+        Frames are calibrated and registered one per core while about \(DefaultText.numbers(FramesInFlight.imagesPerFrame)) frame images each fit output.memoryBudget
         (never fewer than \(Parallel.minimumFrameWorkers) at once), so memory does not grow with the cores; the log says when it holds cores back.
         Every finished step is cached by its inputs and parameters: run the same command again after an
         interruption (Ctrl-C) or a changed setting and only what changed is redone. Settings: --config FILE

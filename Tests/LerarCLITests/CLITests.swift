@@ -224,6 +224,21 @@ final class Scratch {
         #expect(bad.status == 1 && bad.error.contains("nothing.fits"))
     }
 
+    /// The single-stage commands take as many whole frames at once as `--memory-budget` holds (about three frame
+    /// images each, never fewer than two), not one per core: 1024² Float32 frames need 12 MiB each.
+    @Test func singleStageCommandsBoundFramesInFlightByTheMemoryBudget() throws {
+        let scratch = Scratch()
+        for name in ["a.fits", "b.fits"] { #expect(try CLIRun.run(["test-pattern", name, "--size", "1024"], in: scratch.path).status == 0) }
+        for (budget, expected) in [("8", 2), ("64", 5), (nil, 16)] as [(String?, Int)] {
+            let run = try CLIRun.run(["measure", "a.fits", "b.fits", "--json"] + (budget.map { ["--memory-budget", $0] } ?? []), in: scratch.path, prefix: "LERAR_CORES=16")
+            #expect(run.status == 0, "\(run.error)")
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+            #expect(document["framesInFlight"] as? Int == expected, "budget \(budget ?? "default"): \(document["framesInFlight"] ?? "none")")
+        }
+        let tooSmall = try CLIRun.run(["register", "a.fits", "b.fits", "-o", "reg", "--memory-budget", "4"], in: scratch.path)
+        #expect(tooSmall.status != 0 && tooSmall.error.contains("at least 8 MB"))
+    }
+
     @Test func lnrefNormalizeLinearfitBackgroundAndLocalIntegration() throws {
         let scratch = Scratch()
         #expect(try CLIRun.run(["simulate", "--out", "night", "--size", "256", "256", "--lights", "4", "--filters", "L", "--seed", "9"], in: scratch.path).status == 0)

@@ -31,6 +31,11 @@ import Testing
         for row in summary.frames where row.accepted {
             #expect((row.selectionWeight ?? 0) >= minimumWeight, "\(row.path): selection weight \(row.selectionWeight ?? -1)")
         }
+        // A frame rejected before the integration has no integration weight; the best integrated frame has 1.
+        for row in summary.frames where !row.accepted { #expect(row.weight == nil, "\(row.path): rejected, weight \(row.weight ?? -1)") }
+        for stack in Set(summary.frames.map(\.stack)) {
+            #expect(summary.frames.filter { $0.stack == stack && $0.accepted }.compactMap(\.weight).max() == 1)
+        }
         let crops = Set(summary.stacks.compactMap { $0.crop.map { "\($0)" } })
         #expect(crops.count == 1, "one crop per panel keeps the filters aligned: \(crops)")
         for stack in summary.stacks {
