@@ -27,8 +27,10 @@ let package = Package(
         // libraw_r.pc lists -fopenmp, which SwiftPM refuses; the shared library brings its own dependencies.
         .systemLibrary(name: "CLibRaw", providers: [.apt(["libraw-dev"])]),
         .target(name: "LerarCore"),
+        // C for the loops that need the CPU's wide vectors, with a run-time AVX2 check (see its header).
+        .target(name: "CLerarKernels"),
         .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib", "CLibRaw"]),
-        .target(name: "LerarRegistration", dependencies: ["LerarCore", "LerarIO"]),
+        .target(name: "LerarRegistration", dependencies: ["LerarCore", "LerarIO", "CLerarKernels"]),
         .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO", "LerarRegistration"]),
         .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),
         .target(name: "LerarDebayer", dependencies: ["LerarCore"]),

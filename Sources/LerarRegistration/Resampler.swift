@@ -1,4 +1,5 @@
 import Foundation
+import CLerarKernels
 import LerarCore
 
 /// Resamples an image through a geometric transform: Lanczos-3 (default), bicubic (Keys, a = −0.5) or bilinear, with
@@ -17,9 +18,12 @@ public struct Resampler: Sendable {
         }
     }
 
-    public var interpolation: Interpolation
+    public let interpolation: Interpolation
     /// Clamping threshold in [0,1]; negative disables clamping (PixInsight default 0.3).
-    public var clampingThreshold: Double
+    public let clampingThreshold: Double
+
+    /// 1 / (1 − clampingThreshold): the clamping ramp's slope, a multiplication per clamped pixel.
+    let inverseClampingRange: Double
 
     /// Kernel samples every 1/4096 px (PCL's LUT resolution, accurate to ~1e-7), so no sine is evaluated per pixel.
     let table: [Double]
@@ -33,6 +37,7 @@ public struct Resampler: Sendable {
     public init(interpolation: Interpolation = .lanczos3, clampingThreshold: Double = 0.3) {
         self.interpolation = interpolation
         self.clampingThreshold = clampingThreshold
+        inverseClampingRange = clampingThreshold < 1 ? 1 / (1 - clampingThreshold) : 0
         let count = interpolation.radius * Int(Self.tableResolution) + 2
         table = (0..<count).map { Self.exactKernel(interpolation, Double($0) / Self.tableResolution) }
         let taps = 2 * interpolation.radius, fractions = Int(Self.tableResolution) + 1
@@ -90,6 +95,7 @@ public struct Resampler: Sendable {
     /// One generic body, specialised for each map type inside this module (a call across modules would go through
     /// the protocol witness for every pixel).
     func resampled<Mapping: PixelMapping>(_ source: Image, _ outputToSource: Mapping, _ width: Int, _ height: Int) -> Image {
+        if let affine = outputToSource as? AffineTransform2D { return resampledByRows(source, affine, width, height) }
         var output = Image(width: width, height: height, colorSpace: source.colorSpace, metadata: source.metadata)
         let sw = source.width, sh = source.height, radius = interpolation.radius, taps = 2 * radius
         for channel in 0..<source.channelCount {
@@ -115,6 +121,56 @@ public struct Resampler: Sendable {
                                     if !value.isNaN { out[y * width + x] = value; continue }
                                 }
                                 out[y * width + x] = exact(input, sw, sh, x0, y0, sx, sy)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    /// Whether the affine rows run the AVX2+FMA body on this CPU (else the portable one).
+    public static var usesAVX2: Bool { lerar_kernels_use_avx2() != 0 }
+
+    /// The affine map's body: each row's interior in C (8-lane vectors, AVX2 where the CPU has it), then the exact
+    /// path for the pixels it leaves (borders, NaN samples).
+    func resampledByRows(_ source: Image, _ map: AffineTransform2D, _ width: Int, _ height: Int) -> Image {
+        var output = Image(width: width, height: height, colorSpace: source.colorSpace, metadata: source.metadata)
+        let sw = source.width, sh = source.height, radius = interpolation.radius
+        positiveTaps.withUnsafeBufferPointer { positiveTaps in
+            negativeTaps.withUnsafeBufferPointer { negativeTaps in
+                positiveSums.withUnsafeBufferPointer { positiveSums in
+                    negativeSums.withUnsafeBufferPointer { negativeSums in
+                        for channel in 0..<source.channelCount {
+                            source.withChannel(channel) { input in
+                                output.withMutableChannel(channel) { out in
+                                    let kernel = LerarResampleSource(
+                                        source: input.baseAddress, sourceWidth: Int64(sw), sourceHeight: Int64(sh),
+                                        a: map.a, b: map.b, c: map.c, d: map.d, e: map.e, f: map.f, radius: Int32(radius),
+                                        resolution: Self.tableResolution,
+                                        positiveTaps: UnsafeRawPointer(positiveTaps.baseAddress!).assumingMemoryBound(to: Float.self),
+                                        negativeTaps: UnsafeRawPointer(negativeTaps.baseAddress!).assumingMemoryBound(to: Float.self),
+                                        positiveSums: positiveSums.baseAddress, negativeSums: negativeSums.baseAddress,
+                                        clampingThreshold: clampingThreshold, inverseClampingRange: inverseClampingRange)
+                                    let shared = UnsafeSendable((input, out, kernel))
+                                    Parallel.forEachChunk(count: height, minimumChunkSize: 8) { rows in
+                                        let (input, out, kernel) = shared.value
+                                        let needsExact = UnsafeMutablePointer<UInt8>.allocate(capacity: width)
+                                        defer { needsExact.deallocate() }
+                                        withUnsafePointer(to: kernel) { kernel in
+                                            for y in rows {
+                                                let row = out.baseAddress! + y * width
+                                                lerar_resample_row(kernel, Int64(y), Int64(width), row, needsExact)
+                                                for x in 0..<width where needsExact[x] != 0 {
+                                                    let (sx, sy) = map.apply(Double(x), Double(y))
+                                                    let fx = Int(sx + 1) - 1, fy = Int(sy + 1) - 1
+                                                    row[x] = exact(input, sw, sh, fx - radius + 1, fy - radius + 1, sx, sy)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -186,10 +242,11 @@ public struct Resampler: Sendable {
         var sn = sn, wn = wn
         if clampingThreshold >= 0 && sn != 0 {
             guard sp > 0 else { return sp / wp }
-            let r = sn / sp
-            if r >= 1 { return sp / wp }
-            if r > clampingThreshold {
-                let t = (r - clampingThreshold) / (1 - clampingThreshold), c = 1 - t * t
+            if sn >= sp { return sp / wp }
+            // r = sn/sp > threshold, tested without dividing: most pixels (smooth sky) are not clamped, so they
+            // pay one division, not three.
+            if sn > clampingThreshold * sp {
+                let t = (sn / sp - clampingThreshold) * inverseClampingRange, c = 1 - t * t
                 sn *= c
                 wn *= c
             }
