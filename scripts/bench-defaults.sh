@@ -35,7 +35,7 @@ for case in $CASES; do
         "$LERAR" verify "$master" --truth "$session/truth" --json > "$work/verify.json" 2> /dev/null
         v=$work/verify.json
         printf '| %s | %s | %s%s | %.2f | %s / %s | %.2f | %.2f | %.3f | %.3f | %.1f |\n' "$lights" "$weights" "$rejection" \
-            "${resolved:+ ($resolved)}" "$(echo "$(json_field "$v" backgroundNoise) * 100000" | bc -l)" \
+            "${resolved:+ ($resolved)}" "$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['backgroundNoise'] * 1e5)" "$v")" \
             "$(json_field "$v" recoveredStars)" "$(json_field "$v" truthStarsInField)" "$(json_field "$v" medianFWHM)" \
             "$(json_field "$v" trailResidueSigma)" "$(json_field "$v" flatnessPercent)" "$(json_field "$v" extendedObjectFluxRatio)" \
             "$seconds" | tee -a "$OUT.tmp" >&2

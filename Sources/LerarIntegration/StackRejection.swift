@@ -10,7 +10,7 @@ struct StackRejection {
 
     init(parameters: IntegrationParameters, frameCount: Int) {
         self.parameters = parameters
-        algorithm = parameters.rejection.resolved(frameCount: frameCount)
+        algorithm = parameters.rejection.resolved(frameCount: frameCount, localNormalization: parameters.normalization == .local)
         esdCritical = algorithm == .esd ? (0...frameCount).map { Self.esdTable(n: $0, fraction: parameters.esdOutliersFraction, alpha: parameters.esdAlpha) } : []
     }
 

@@ -44,7 +44,7 @@ public enum PipelineConfigurationFile {
         Entry(section: "normalization", key: "flattenReference", help: "Remove the LN reference's own gradient (degree-2 polynomial over star-clipped cells) so every frame is normalized to a flat sky ({default}; WBPP does not: set false for objects that fill the frame, and flatten the stack instead)"),
         Entry(section: "normalization", key: "pedestal", help: "Added by LN to normalized frames, ADU ({default})"),
         Entry(section: "integration", key: "combination", help: "average, median, minimum or maximum ({default})"),
-        Entry(section: "integration", key: "rejection", help: "auto, none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd ({default}: < 6 frames percentile, ≤ 15 winsorized, else linear fit, WBPP 3)"),
+        Entry(section: "integration", key: "rejection", help: "auto, none, minmax, percentile, sigma, winsorized, averaged-sigma, linear-fit, esd ({default}: < 6 frames percentile, else winsorized for LN-normalized frames (measured); without LN ≤ 15 winsorized, else linear fit, WBPP 3)"),
         Entry(section: "integration", key: "sigmaLow", help: "Sigma clipping low limit ({default}, PixInsight)"),
         Entry(section: "integration", key: "sigmaHigh", help: "Sigma clipping high limit ({default}, PixInsight)"),
         Entry(section: "integration", key: "winsorizationCutoff", help: "Winsorization cutoff, σ ({default}, PixInsight)"),

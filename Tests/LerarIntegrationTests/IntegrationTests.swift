@@ -104,6 +104,10 @@ func noise(_ frame: Int, _ pixel: Int) -> Float {
         #expect(IntegrationParameters.Rejection.auto.resolved(frameCount: 5) == .percentile)
         #expect(IntegrationParameters.Rejection.auto.resolved(frameCount: 15) == .winsorized)
         #expect(IntegrationParameters.Rejection.auto.resolved(frameCount: 16) == .linearFit)
+        // LN-normalized frames: winsorized from 6 frames on, whatever the count (measured, docs/defaults.md).
+        #expect(IntegrationParameters.Rejection.auto.resolved(frameCount: 5, localNormalization: true) == .percentile)
+        #expect(IntegrationParameters.Rejection.auto.resolved(frameCount: 96, localNormalization: true) == .winsorized)
+        #expect(IntegrationParameters.Rejection.sigma.resolved(frameCount: 96, localNormalization: true) == .sigma)
     }
 
     @Test func studentTQuantilesMatchTables() {
