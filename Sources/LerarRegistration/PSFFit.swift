@@ -61,20 +61,29 @@ public struct PSFFit: Sendable, Codable {
         var settled = false
         for _ in 0..<60 where !settled {
             let (base, jacobian) = evaluator.valuesAndJacobian(p)
-            var normal = [[Double]](repeating: [Double](repeating: 0, count: count), count: count), gradient = [Double](repeating: 0, count: count)
-            for i in 0..<data.count {
-                let r = data[i] - base[i], row = i * count
-                for a in 0..<count {
-                    gradient[a] += jacobian[row + a] * r
-                    for b in a..<count { normal[a][b] += jacobian[row + a] * jacobian[row + b] }
+            // JᵀJ (row-major, count × count) and Jᵀr, accumulated through raw buffers: the nested arrays this replaced
+            // paid a uniqueness and bounds check per term.
+            var normal = [Double](repeating: 0, count: count * count), gradient = [Double](repeating: 0, count: count)
+            normal.withUnsafeMutableBufferPointer { normal in
+                gradient.withUnsafeMutableBufferPointer { gradient in
+                    jacobian.withUnsafeBufferPointer { jacobian in
+                        for i in 0..<data.count {
+                            let r = data[i] - base[i], row = i * count
+                            for a in 0..<count {
+                                let ja = jacobian[row + a]
+                                gradient[a] += ja * r
+                                for b in a..<count { normal[a * count + b] += ja * jacobian[row + b] }
+                            }
+                        }
+                    }
                 }
+                for a in 0..<count { for b in 0..<a { normal[a * count + b] = normal[b * count + a] } }
             }
-            for a in 0..<count { for b in 0..<a { normal[a][b] = normal[b][a] } }
             var improved = false
             for _ in 0..<8 {
                 var damped = normal
-                for a in 0..<count { damped[a][a] *= 1 + lambda }
-                guard let delta = LinearSolver.solve(damped.flatMap { $0 }, gradient, size: count) else { lambda *= 10; continue }
+                for a in 0..<count { damped[a * count + a] *= 1 + lambda }
+                guard let delta = LinearSolver.solve(damped, gradient, size: count) else { lambda *= 10; continue }
                 var candidate = zip(p, delta).map { $0 + $1 }
                 candidate[3] = abs(candidate[3]); candidate[4] = abs(candidate[4])
                 if model == .moffat { candidate[7] = min(max(candidate[7], 1.05), 20) }
