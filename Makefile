@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test demo bench bench-siril bench-scaling fuzz clean
+.PHONY: deps deps-test build release test demo bench bench-siril bench-scaling bench-defaults fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -43,6 +43,11 @@ bench-siril: release
 bench-scaling: release
 	@scripts/install-deps.sh --siril
 	@scripts/bench-scaling.sh
+
+# The integration defaults' measurements: each weighting and rejection on hard sessions of 12–96 lights, scored
+# against the simulator's truth (CASES, CHOICES): docs/defaults-table.md.
+bench-defaults: release
+	@scripts/bench-defaults.sh
 
 # Fuzzes the FITS and XISF readers with libFuzzer + AddressSanitizer: FUZZ_SECONDS per target (default 300).
 fuzz: deps

@@ -20,6 +20,16 @@ simulate_once() {
     "$LERAR" simulate --out "$session" --size "$size" "$size" --lights "$lights" --seed 1 --overwrite "$@" > /dev/null
 }
 
+# hard_session SIZE:LIGHTS: sets size, lights, DIR ($ROOT/SIZE-LIGHTS, absolute) and session, simulated once as hard
+# as real sessions (120 s subs, seeing 2.2–4.5 px, transparency 0.6–1, two satellite trails, a large faint galaxy;
+# the simulator adds the meridian flip, rotation and per-sub gradients).
+hard_session() {
+    size=${1%%:*}; lights=${1##*:}
+    DIR=$ROOT/$size-$lights; mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
+    session=$DIR/session
+    simulate_once "$session" "$size" "$lights" --exposure 120 --seeing 2.2-4.5 --transparency 0.6-1 --trails 2 --extended-object
+}
+
 # siril_session SESSION WORK LIGHT_OPTIONS: links the session's bias, the darks of the lights' exposure, flats and lights into Siril's
 # folders under WORK (the extension it expects) and writes WORK/pipeline.ssf: masters, calibration with
 # LIGHT_OPTIONS added to `preprocess` (e.g. "-cfa -equalize_cfa -debayer"), global star registration, stack.

@@ -18,10 +18,7 @@ json_field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); prin
     echo "|---|---|---|---|---|---|---|---|---|---|"
 } > "$OUT.tmp"
 for case in $CASES; do
-    size=${case%%:*}; lights=${case##*:}
-    DIR=$ROOT/$size-$lights; mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
-    session=$DIR/session
-    simulate_once "$session" "$size" "$lights" --exposure 120 --seeing 2.2-4.5 --transparency 0.6-1 --trails 2 --extended-object
+    hard_session "$case"
     work=$DIR/defaults; rm -rf "$work"; mkdir -p "$work"
     for choice in $CHOICES; do
         weights=${choice%%:*}; rejection=${choice##*:}

@@ -17,10 +17,7 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
     echo "|---|---|---|---|---|---|---|"
 } > "$OUT.tmp"
 for case in $CASES; do
-    size=${case%%:*}; lights=${case##*:}
-    DIR=$ROOT/$size-$lights; mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
-    session=$DIR/session
-    simulate_once "$session" "$size" "$lights" --exposure 120 --seeing 2.2-4.5 --transparency 0.6-1 --trails 2 --extended-object
+    hard_session "$case"
     : > "$DIR/lerar.times"; : > "$DIR/siril.times"
     for repeat in $(seq "$REPEATS"); do
         rm -rf "$DIR/lerar"
