@@ -44,10 +44,25 @@ public struct CatalogedFrame: Sendable, Codable, Equatable {
 public struct SkippedFile: Error, Sendable, Codable, Equatable {
     public var path: String
     public var reason: String
+    /// The input could not be read (corrupt, truncated, a broken link, an unreadable folder): bad input, which makes
+    /// `lerar run` exit non-zero once everything else is done. False for files left out on purpose (duplicates,
+    /// link loops, output folders, lights without masters under `--allow-missing`).
+    public var unreadable: Bool
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, unreadable: Bool = false) {
         self.path = path
         self.reason = reason
+        self.unreadable = unreadable
+    }
+
+    enum CodingKeys: String, CodingKey { case path, reason, unreadable }
+
+    /// Entries cached before `unreadable` existed decode as readable.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        path = try container.decode(String.self, forKey: .path)
+        reason = try container.decode(String.self, forKey: .reason)
+        unreadable = try container.decodeIfPresent(Bool.self, forKey: .unreadable) ?? false
     }
 }
 

@@ -40,7 +40,7 @@ public struct FrameCatalog: Sendable, Codable {
                 // The reason without the path it starts with: the skipped entry already names the file.
                 var reason = (error as? LocalizedError)?.errorDescription ?? "\(error)"
                 if reason.hasPrefix(paths[index] + ": ") { reason.removeFirst(paths[index].count + 2) }
-                shared.value[index] = .failure(SkippedFile(path: paths[index], reason: reason))
+                shared.value[index] = .failure(SkippedFile(path: paths[index], reason: reason, unreadable: true))
             }
             progress?(counter.next(), paths.count)
         }
@@ -79,7 +79,7 @@ struct FolderWalk {
 
     mutating func visit(_ path: String) {
         guard let (id, isFolder) = Self.identity(path) else {
-            skipped.append(SkippedFile(path: path, reason: "a broken link or unreadable entry"))
+            skipped.append(SkippedFile(path: path, reason: "a broken link or unreadable entry", unreadable: true))
             return
         }
         guard isFolder else {
@@ -92,7 +92,7 @@ struct FolderWalk {
         }
         let entries: [String]
         do { entries = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
-            skipped.append(SkippedFile(path: path, reason: "folder cannot be read: \((error as NSError).localizedFailureReason ?? error.localizedDescription)"))
+            skipped.append(SkippedFile(path: path, reason: "folder cannot be read: \((error as NSError).localizedFailureReason ?? error.localizedDescription)", unreadable: true))
             return
         }
         if entries.contains(FrameCatalog.outputMarker) {

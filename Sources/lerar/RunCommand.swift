@@ -20,6 +20,8 @@ struct RunCommand: ParsableCommand {
         Every finished step is cached by its inputs and parameters: run the same command again after an
         interruption (Ctrl-C) or a changed setting and only what changed is redone. Settings: --config FILE
         (YAML or JSON, only the keys you change); --print-config prints every key with its default and meaning.
+        Exit status: 0 done; 2 done, but some input files could not be read (corrupt, truncated, broken links: they
+        are listed); 1 failed (the error and the log say why); 130 interrupted (run again to resume).
         """
     )
 
@@ -70,7 +72,7 @@ struct RunCommand: ParsableCommand {
             InterruptFlag.install()
             let observer = TerminalObserver(verbose: verbose || dryRun)
             let summary = try PipelineRunner(options: options, observer: observer).run()
-            if json { try Terminal.printJSON(summary); return }
+            if json { try Terminal.printJSON(summary); try Self.failOnUnreadableInputs(summary); return }
             print(dryRun ? "dry run: nothing processed" : "done in \(String(format: "%.1f", summary.seconds)) s: \(summary.computed) items computed, \(summary.stages.reduce(0) { $0 + $1.reused }) from the cache")
             for stack in summary.stacks {
                 if let skipped = stack.skipped { print("  \(stack.name): not integrated (\(skipped))"); continue }
@@ -85,6 +87,9 @@ struct RunCommand: ParsableCommand {
             if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (see the log)") }
             if let report = summary.report { print("report: \(report)") }
             if let log = summary.log { print("log: \(log)") }
+            try Self.failOnUnreadableInputs(summary)
+        } catch let exit as ExitCode {
+            throw exit
         } catch PipelineError.brokenLinks(let tree) {
             Terminal.error(PipelineError.brokenLinks(tree).errorDescription ?? "")
             throw ExitCode.failure
@@ -99,6 +104,16 @@ struct RunCommand: ParsableCommand {
 }
 
 extension RunCommand {
+    /// Exit status 2 when input files could not be read: the run finished with the rest, and says so, but a script
+    /// must not take a run that left out corrupt subs for a clean one.
+    static func failOnUnreadableInputs(_ summary: RunSummary) throws {
+        let unreadable = summary.skipped.filter(\.unreadable)
+        guard !unreadable.isEmpty else { return }
+        Terminal.error("\(unreadable.count) input \(unreadable.count == 1 ? "file" : "files") could not be read (listed above, and in the log); "
+                       + "everything else is done: exit status 2")
+        throw ExitCode(2)
+    }
+
     /// What the run left out and why, at the end of every run: unreadable or unknown files, lights without masters,
     /// and frames the selection or registration rejected.
     static func printSkipped(_ summary: RunSummary, limit: Int = 25) {

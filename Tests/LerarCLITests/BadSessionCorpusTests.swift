@@ -55,7 +55,8 @@ import Testing
             let light = firstFile(folder, under: "session/lights/L")
             let data = try Data(contentsOf: URL(fileURLWithPath: light))
             try data.prefix(5000).write(to: URL(fileURLWithPath: light))
-        }, arguments: ["run", "session", "-o", "out"], status: 0, mentions: ["skipped 1 file", "L_300.00s_-10.0C_0001.fits: file is truncated: HDU 1 needs"]),
+        }, arguments: ["run", "session", "-o", "out"], status: 2, mentions: ["skipped 1 file", "L_300.00s_-10.0C_0001.fits: file is truncated: HDU 1 needs",
+                                                                 "1 input file could not be read", "exit status 2"]),
         Case(name: "all-NaN light", prepare: { folder in
             let light = firstFile(folder, under: "session/lights/R")
             var image = try ImageFile.read(light)
