@@ -17,11 +17,12 @@ struct MemoryBudgetOptions: ParsableArguments {
 
     /// Whole frames to work on at once for `files`, from the largest frame's header (Float32 samples).
     func frameWorkers(for files: [String]) throws -> Int {
-        var frameBytes = 0
-        for path in files {
-            let header = try ImageFile.readHeader(path)
-            frameBytes = max(frameBytes, header.width * header.height * header.channelCount * MemoryLayout<Float>.stride)
-        }
+        frameWorkers(headers: try files.map(ImageFile.readHeader))
+    }
+
+    /// The same from headers already read.
+    func frameWorkers(headers: [ImageFileHeader]) -> Int {
+        let frameBytes = headers.map { $0.width * $0.height * $0.channelCount * MemoryLayout<Float>.stride }.max() ?? 0
         return FramesInFlight.limit(frameBytes: frameBytes, budget: memoryBudget << 20)
     }
 }

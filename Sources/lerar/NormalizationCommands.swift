@@ -84,8 +84,9 @@ struct NormalizeCommand: ParsableCommand {
             for r in references where !r.missing.isEmpty { Terminal.error("warning: \(r.path): \(r.missing.summary); these pixels are masked out of the fit") }
             // Frames by panel, each to the reference of its panel.
             var groups: [Int: [String]] = [:]
-            for path in files {
-                let panel = PanelIdentity(try ImageFile.readHeader(path).metadata, keys: groupBy)
+            let headers = try files.map(ImageFile.readHeader)
+            for (path, header) in zip(files, headers) {
+                let panel = PanelIdentity(header.metadata, keys: groupBy)
                 guard let index = references.firstIndex(where: { PanelIdentity($0.image.metadata, keys: groupBy) == panel }) else {
                     let available = references.map { PanelIdentity($0.image.metadata, keys: groupBy).description }.joined(separator: ", ")
                     throw NormalizationError.wrongPanel(path: path, detail: "frame of panel \(panel), but the references are of \(available): normalize each panel against its own reference")
@@ -93,7 +94,7 @@ struct NormalizeCommand: ParsableCommand {
                 groups[index, default: []].append(path)
             }
             let progress = ProgressReporter("normalizing")
-            let workers = try memory.frameWorkers(for: files)
+            let workers = memory.frameWorkers(headers: headers)
             var crop = Autocrop(width: references[0].image.width, height: references[0].image.height)
             for (index, paths) in groups.sorted(by: { $0.key < $1.key }) {
                 let set = try LocalNormalizationSet.fit(paths: paths, reference: references[index], panelKeys: groupBy, workers: workers) { progress.update($0, of: $1) }
