@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LerarNormalization", targets: ["LerarNormalization"]),
         .library(name: "LerarPipeline", targets: ["LerarPipeline"]),
         .library(name: "LerarDebayer", targets: ["LerarDebayer"]),
+        .library(name: "LerarPostProcessing", targets: ["LerarPostProcessing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,6 +37,7 @@ let package = Package(
         .target(name: "LerarDebayer", dependencies: ["LerarCore"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
+        .target(name: "LerarPostProcessing", dependencies: ["LerarCore", "LerarRegistration", "LerarNormalization"]),
         .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarDebayer", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "lerar",
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "LerarNormalizationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration", "LerarNormalization", "LerarSimulator"]),
         .testTarget(name: "LerarPipelineTests", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarNormalization", "LerarRegistration", "LerarPipeline", "LerarSimulator", "LerarTestSupport"]),
         .testTarget(name: "LerarDebayerTests", dependencies: ["LerarCore", "LerarIO", "LerarDebayer"]),
+        .testTarget(name: "LerarPostProcessingTests", dependencies: ["LerarCore", "LerarPostProcessing", "LerarRegistration"]),
         .testTarget(name: "LerarCLITests", dependencies: ["lerar", "LerarCore", "LerarIO", "LerarSimulator"]),
     ],
     swiftLanguageModes: [.v6]
