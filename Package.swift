@@ -27,6 +27,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // libraw_r.pc lists -fopenmp, which SwiftPM refuses; the shared library brings its own dependencies.
         .systemLibrary(name: "CLibRaw", providers: [.apt(["libraw-dev"])]),
+        // FFTW3 single precision (and its threads) for the deconvolution's convolutions.
+        .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
         .target(name: "LerarCore"),
         // C for the loops that need the CPU's wide vectors, with a run-time AVX2 check (see its header).
         .target(name: "CLerarKernels"),
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "LerarDebayer", dependencies: ["LerarCore"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
-        .target(name: "LerarPostProcessing", dependencies: ["LerarCore", "LerarRegistration", "LerarNormalization"]),
+        .target(name: "LerarPostProcessing", dependencies: ["LerarCore", "LerarRegistration", "LerarNormalization", "CFFTW3"]),
         .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarDebayer", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "lerar",

@@ -6,7 +6,7 @@
 # Installs only what is missing; as root or through sudo, otherwise prints the command.
 set -euo pipefail
 
-APT_PACKAGES=(libcfitsio-dev libzstd-dev liblz4-dev zlib1g-dev libraw-dev pkg-config)
+APT_PACKAGES=(libcfitsio-dev libzstd-dev liblz4-dev zlib1g-dev libraw-dev libfftw3-dev libtiff-dev pkg-config)
 PY_PACKAGES=(numpy astropy xisf)
 
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--demo" ]; then

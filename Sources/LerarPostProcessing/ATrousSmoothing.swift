@@ -4,11 +4,12 @@ import LerarCore
 /// (1 2 1)ᵀ(1 2 1)/16: convolving `layers` times with the kernel dilated 2^j leaves the image without its first
 /// `layers` wavelet layers (shared/reference/postprocessing.md §3).
 public enum ATrousSmoothing {
-    /// `plane` (width × height) without its `layers` smallest scales; borders mirror, NaN samples are skipped.
-    public static func residual(_ plane: [Float], width: Int, height: Int, layers: Int) -> [Float] {
+    /// `plane` (width × height) without its `layers` smallest scales, starting at layer `firstLayer` (the kernel
+    /// dilated 2^firstLayer); borders mirror, NaN samples are skipped.
+    public static func residual(_ plane: [Float], width: Int, height: Int, layers: Int, firstLayer: Int = 0) -> [Float] {
         var current = plane
         var scratch = [Float](repeating: 0, count: plane.count)
-        for layer in 0..<max(0, layers) {
+        for layer in firstLayer..<(firstLayer + max(0, layers)) {
             let step = 1 << layer
             pass(current, into: &scratch, width: width, height: height, step: step, horizontal: true)
             pass(scratch, into: &current, width: width, height: height, step: step, horizontal: false)
