@@ -29,10 +29,12 @@ let package = Package(
         .systemLibrary(name: "CLibRaw", providers: [.apt(["libraw-dev"])]),
         // FFTW3 single precision (and its threads) for the deconvolution's convolutions.
         .systemLibrary(name: "CFFTW3", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
+        // libtiff for the finish's 16-bit TIFF.
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"]), .brew(["libtiff"])]),
         .target(name: "LerarCore"),
         // C for the loops that need the CPU's wide vectors, with a run-time AVX2 check (see its header).
         .target(name: "CLerarKernels"),
-        .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib", "CLibRaw"]),
+        .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib", "CLibRaw", "CTIFF"]),
         .target(name: "LerarRegistration", dependencies: ["LerarCore", "LerarIO", "CLerarKernels"]),
         .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO", "LerarRegistration"]),
         .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),

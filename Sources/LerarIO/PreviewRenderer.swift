@@ -10,15 +10,11 @@ public enum PreviewRenderer {
         public var shadows: Double, midtones: Double
     }
 
-    /// Shadows clipping in MAD units and target background (PixInsight STF auto: −2.8, 0.25).
-    public static let shadowsClipping = -2.8, targetBackground = 0.25
+    /// Shadows clipping in MAD units and target background: `ScreenTransferDefaults` (−2.8, 0.25).
+    public static let shadowsClipping = ScreenTransferDefaults.shadowsClipping, targetBackground = ScreenTransferDefaults.targetBackground
 
     /// Midtones transfer function MTF(m, x).
-    public static func mtf(_ m: Double, _ x: Double) -> Double {
-        if x <= 0 { return 0 }
-        if x >= 1 { return 1 }
-        return (m - 1) * x / ((2 * m - 1) * x - m)
-    }
+    public static func mtf(_ m: Double, _ x: Double) -> Double { midtonesTransfer(m, x) }
 
     /// Auto-stretch parameters of samples normalised to [0, 1].
     public static func autoStretch(_ samples: [Float]) -> Stretch {

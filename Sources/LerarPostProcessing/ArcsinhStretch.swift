@@ -59,6 +59,6 @@ public enum ArcsinhStretch {
         let plane = image.channelMean()
         let stats = plane.withUnsafeBufferPointer { RobustStatistics.compute($0, options: StatisticsOptions(ignoreNaN: true, ignoreZero: true)) }
         guard stats.median.isFinite else { return 0 }
-        return max(0, stats.median + AutoStretchParameters().shadowsClipping * 1.4826 * stats.mad)
+        return max(0, stats.median + ScreenTransferDefaults.shadowsClipping * 1.4826 * stats.mad)
     }
 }

@@ -3,15 +3,14 @@ import LerarCore
 
 /// Settings of the ScreenTransferFunction auto-stretch; each default is declared here once.
 public struct AutoStretchParameters: Sendable, Equatable, Codable {
-    /// Shadows clipping in normalised MAD units from the median; default −2.80 (PixInsight STF and Siril's
-    /// AS_DEFAULT_SHADOWS_CLIPPING, shared/reference/postprocessing.md §8).
-    public var shadowsClipping: Double = -2.8
-    /// Where the background lands after the stretch, [0,1]; default 0.25 (PixInsight STF, Siril).
-    public var targetBackground: Double = 0.25
+    /// Shadows clipping in normalised MAD units from the median; default `ScreenTransferDefaults` (−2.80).
+    public var shadowsClipping: Double = ScreenTransferDefaults.shadowsClipping
+    /// Where the background lands after the stretch, [0,1]; default `ScreenTransferDefaults` (0.25).
+    public var targetBackground: Double = ScreenTransferDefaults.targetBackground
     /// One transformation for all channels (true: colour kept, PixInsight's default) or one per channel (hides casts).
     public var linked: Bool = true
 
-    public init(shadowsClipping: Double = -2.8, targetBackground: Double = 0.25, linked: Bool = true) {
+    public init(shadowsClipping: Double = ScreenTransferDefaults.shadowsClipping, targetBackground: Double = ScreenTransferDefaults.targetBackground, linked: Bool = true) {
         self.shadowsClipping = shadowsClipping
         self.targetBackground = targetBackground
         self.linked = linked

@@ -1,14 +1,5 @@
 import LerarCore
 
-/// The midtones transfer function MTF(m, x) = (m − 1)·x / ((2m − 1)·x − m): 0 → 0, m → 0.5, 1 → 1; m = 0.5 is the
-/// identity, m < 0.5 brightens (PixInsight's HistogramTransformation, shared/reference/postprocessing.md §7).
-@inlinable public func midtonesTransfer(_ m: Double, _ x: Double) -> Double {
-    if x <= 0 { return 0 }
-    if x >= 1 { return 1 }
-    if m == 0.5 { return x }
-    return (m - 1) * x / ((2 * m - 1) * x - m)
-}
-
 /// One HistogramTransformation: clip to [shadows, highlights], apply the midtones balance, expand to [low, high].
 public struct HistogramTransformation: Sendable, Equatable, Codable {
     /// Shadows clipping point (image units, [0,1]); default 0, PixInsight's HT.

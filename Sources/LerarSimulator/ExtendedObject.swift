@@ -41,8 +41,9 @@ public struct ExtendedObject: Sendable, Codable, Equatable {
         return along * along + across * across
     }
 
-    /// Colour fractions of its light in R, G, B (a slightly red old-star disc) and through `filter` as a fraction of L.
-    public static let rgbFractions = [0.36, 0.34, 0.30]
+    /// Colour fractions of its light in R, G, B (a pink disc: old stars and H II regions) and through `filter` as a
+    /// fraction of L; coloured enough that its hue is measurable through the finish.
+    public static let rgbFractions = [0.44, 0.26, 0.30]
     public static func fraction(filter: String) -> Double {
         switch filter.uppercased() {
         case "R", "RED": rgbFractions[0]

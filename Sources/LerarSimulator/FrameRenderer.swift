@@ -50,7 +50,7 @@ public struct FrameRenderer: Sendable {
     }
 
     /// Colour fractions of the sky (light pollution is reddish) and of a white flat panel, per RGB channel.
-    static let skyColor = [0.40, 0.35, 0.25], flatColor = [0.8, 1.0, 0.65]
+    static let skyColor = StarColor.skyRGB, flatColor = [0.8, 1.0, 0.65]
 
     /// The frame in ADU (0…65535, integers).
     public func render(_ frame: PlannedFrame) -> [Float] {
@@ -112,7 +112,8 @@ public struct FrameRenderer: Sendable {
             for x in 0..<width {
                 let along = ((Double(x) - cx) * cos(angle) + (Double(y) - cy) * sin(angle)) / halfDiagonal
                 let colour = c.oneShotColor ? Self.skyColor[Self.bayerChannel(x: x, y: y)] : StarCatalogue.skyFraction(filter: frame.filter)
-                photo[y * width + x] = Float(skyBase * colour * (1 + conditions.gradientStrength * along))
+                let tint = c.oneShotColor ? StarColor.gradientTintRGB[Self.bayerChannel(x: x, y: y)] : StarCatalogue.gradientTint(filter: frame.filter)
+                photo[y * width + x] = Float(skyBase * colour * (1 + tint * conditions.gradientStrength * along))
             }
         }
         if let object = c.extendedObject, conditions.transparency > 0, let lightToReference = conditions.referenceToLight.inverted {

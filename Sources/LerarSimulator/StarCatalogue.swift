@@ -7,7 +7,7 @@ public struct StarCatalogue: Sendable {
         public var x: Double, y: Double
         /// Photon rate through the L filter, e-/s.
         public var rate: Double
-        /// Fractions of the L rate in R, G, B (sum ≈ 1).
+        /// Fractions of the L rate in R, G, B (sum 1), from the colour index.
         public var red: Double, green: Double, blue: Double
     }
 
@@ -21,9 +21,22 @@ public struct StarCatalogue: Sendable {
         let faintest = c.brightestStarRate * pow(1 / Double(count), 1 / c.fluxSlope)
         stars = (0..<count).map { _ in
             let rate = min(c.brightestStarRate, faintest * pow(max(random.uniform(), 1e-12), -1 / c.fluxSlope))
-            let red = random.uniform(in: 0.25...0.42), blue = random.uniform(in: 0.22...0.38)
+            // Field stars' B−V spans about 0.1 (white-blue) to 1.3 (orange); the second draw keeps the stream as before.
+            let colorIndex = random.uniform(in: 0.1...1.3)
+            _ = random.uniform()
+            let f = StarColor.rgbFractions(colorIndex: colorIndex)
             return Star(x: random.uniform(in: bounds.0...bounds.2), y: random.uniform(in: bounds.1...bounds.3),
-                        rate: rate, red: red, green: 1 - red - blue, blue: blue)
+                        rate: rate, red: f[0], green: f[1], blue: f[2])
+        }
+    }
+
+    /// The sky's light-pollution gradient in `filter` relative to its own level: greener than the sky it rises from.
+    public static func gradientTint(filter: String) -> Double {
+        switch filter.uppercased() {
+        case "R", "RED": StarColor.gradientTintRGB[0]
+        case "G", "GREEN": StarColor.gradientTintRGB[1]
+        case "B", "BLUE": StarColor.gradientTintRGB[2]
+        default: 1
         }
     }
 
@@ -38,10 +51,12 @@ public struct StarCatalogue: Sendable {
         }
     }
 
-    /// Sky background fraction of L through `filter`.
+    /// Sky background fraction of L through `filter` (light pollution is green-tinted: `StarColor.skyRGB`).
     public static func skyFraction(filter: String) -> Double {
         switch filter.uppercased() {
-        case "R", "RED", "G", "GREEN", "B", "BLUE": 1.0 / 3
+        case "R", "RED": StarColor.skyRGB[0]
+        case "G", "GREEN": StarColor.skyRGB[1]
+        case "B", "BLUE": StarColor.skyRGB[2]
         case "HA", "OIII", "SII", "O3", "S2", "H": 0.03
         default: 1
         }
