@@ -42,10 +42,10 @@ let package = Package(
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),
         .target(name: "LerarPostProcessing", dependencies: ["LerarCore", "LerarRegistration", "LerarNormalization", "CFFTW3"]),
-        .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarDebayer", .product(name: "Yams", package: "Yams")]),
+        .target(name: "LerarPipeline", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarDebayer", "LerarPostProcessing", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "lerar",
-            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarPipeline", "LerarSimulator", "LerarDebayer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarPipeline", "LerarSimulator", "LerarDebayer", "LerarPostProcessing", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "lerar-fuzz", dependencies: ["LerarIO"], path: "Fuzz/lerar-fuzz"),
         .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator", "LerarDebayer"], path: "Benchmarks/lerar-bench"),

@@ -7,7 +7,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(libcfitsio-dev libzstd-dev liblz4-dev zlib1g-dev libraw-dev libfftw3-dev libtiff-dev pkg-config)
-PY_PACKAGES=(numpy astropy xisf)
+PY_PACKAGES=(numpy astropy xisf tifffile)
 
 if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--demo" ]; then
     APT_PACKAGES+=(chromium)
@@ -39,7 +39,7 @@ if ((${#missing[@]})); then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-    if ! python3 -c "import numpy, astropy, xisf" >/dev/null 2>&1; then
+    if ! python3 -c "import numpy, astropy, xisf, tifffile" >/dev/null 2>&1; then
         echo "installing Python packages ${PY_PACKAGES[*]} (for the interop tests)"
         python3 -m pip install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}" ||
             python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "${PY_PACKAGES[@]}" || {

@@ -5,7 +5,7 @@ import Foundation
 public struct OutputLayout: Sendable, Equatable {
     /// A sub-folder of the output folder.
     public enum Folder: String, Sendable, CaseIterable {
-        case master, calibrated, registered, normalized, logs, report, cache
+        case master, calibrated, registered, normalized, logs, report, cache, final
     }
 
     /// What a stage has done to a frame, as the suffix of its name.

@@ -3,6 +3,7 @@ import LerarCalibration
 import LerarDebayer
 import LerarIntegration
 import LerarNormalization
+import LerarPostProcessing
 import LerarRegistration
 
 /// Every stage's settings for `lerar run`, read from a YAML (or JSON) file. Keys left out keep their defaults; an
@@ -106,6 +107,49 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var heldFrameBytes: Int { keepIntermediates ? 0 : (memoryBudget << 20) / 4 * 3 }
     }
 
+    /// The finish (colour images from the linear masters), each step from `FinishParameters` and its processes' own
+    /// Parameters.
+    public struct Finish: Sendable, Codable, Equatable {
+        public enum Mode: String, Sendable, Codable, CaseIterable { case auto, off }
+        public var mode = Mode.auto
+        public var linearFit = FinishParameters().linearFit
+        public var backgroundNeutralization = FinishParameters().backgroundNeutralization
+        public var colorCalibration = FinishParameters().colorCalibration
+        public var scnr = FinishParameters().scnr
+        public var scnrMethod = SCNRParameters().method
+        public var scnrAmount = SCNRParameters().amount
+        public var deconvolution = FinishParameters().deconvolution
+        public var deconvolutionIterations = DeconvolutionParameters().iterations
+        public var deringingAmount = DeconvolutionParameters().deringingAmount
+        public var stretch = FinishParameters().stretch
+        public var targetBackground = AutoStretchParameters().targetBackground
+        public var arcsinhStretch = ArcsinhStretchParameters().stretch
+        public var saturation = LRGBCombinationParameters().saturation
+        public var chrominanceNoiseReduction = LRGBCombinationParameters().chrominanceNoiseReduction
+
+        public init() {}
+
+        /// The finish's parameters these settings make.
+        public var parameters: FinishParameters {
+            var p = FinishParameters()
+            p.linearFit = linearFit
+            p.backgroundNeutralization = backgroundNeutralization
+            p.colorCalibration = colorCalibration
+            p.scnr = scnr
+            p.scnrParameters.method = scnrMethod
+            p.scnrParameters.amount = scnrAmount
+            p.deconvolution = deconvolution
+            p.deconvolutionParameters.iterations = deconvolutionIterations
+            p.deconvolutionParameters.deringingAmount = deringingAmount
+            p.stretch = stretch
+            p.autoStretch.targetBackground = targetBackground
+            p.arcsinh.stretch = arcsinhStretch
+            p.lrgb.saturation = saturation
+            p.lrgb.chrominanceNoiseReduction = chrominanceNoiseReduction
+            return p
+        }
+    }
+
     public var link = Link()
     public var calibration = Calibration()
     public var selection = Selection()
@@ -114,6 +158,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
     public var integration = Integration()
     public var debayer = Debayer()
     public var output = Output()
+    public var finish = Finish()
 
     public init() {}
 
@@ -132,6 +177,12 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         do { _ = try link.rules.keywords() } catch { try fail("link.groupBy", (error as? LocalizedError)?.errorDescription ?? "\(error)") }
         if !["xisf", "fits"].contains(output.format) { try fail("output.format", "is xisf or fits") }
         if output.memoryBudget < 8 { try fail("output.memoryBudget", "must be at least 8 MB") }
+        if !(0...1).contains(finish.scnrAmount) { try fail("finish.scnrAmount", "must be 0…1") }
+        if !(1...500).contains(finish.deconvolutionIterations) { try fail("finish.deconvolutionIterations", "must be 1…500") }
+        if !(0...1).contains(finish.deringingAmount) { try fail("finish.deringingAmount", "must be 0…1") }
+        if !(finish.targetBackground > 0 && finish.targetBackground < 1) { try fail("finish.targetBackground", "must be between 0 and 1") }
+        if !(finish.saturation > 0 && finish.saturation < 1) { try fail("finish.saturation", "must be between 0 and 1 (0.5 keeps the colour)") }
+        if !(finish.arcsinhStretch > 0) { try fail("finish.arcsinhStretch", "must be positive") }
     }
 
     /// Calibration settings for `LightCalibrator`.

@@ -64,6 +64,21 @@ public enum PipelineConfigurationFile {
         Entry(section: "output", key: "keepIntermediates", help: "Write calibrated/, registered/ and normalized/ frames and keep them after a successful run ({default}: frames pass between stages in memory, LN is applied inside the integration)"),
         Entry(section: "output", key: "memoryBudget", help: "MB for the calibrated and registered frames passed between stages in memory (when all of them fit in three quarters of it; else they go through files) and the integration's pixel stacks; it also bounds the frames calibrated and registered at once, about \(FramesInFlight.imagesPerFrame) frame images each, at least \(Parallel.minimumFrameWorkers) ({default})"),
         Entry(section: "output", key: "previews", help: "Autostretched PNG previews of masters and stacks in report/ ({default})"),
+        Entry(section: "finish", key: "mode", help: "auto: a panel with R, G and B stacks (and L if any) or a colour (OSC) stack is finished into final/ (RGB_linear.xisf, LRGB or RGB .xisf/.tif/.png); off: stop at the linear masters ({default})"),
+        Entry(section: "finish", key: "linearFit", help: "LinearFit R, G, B to the channel with the highest median before combining ({default}; the 'linear link')"),
+        Entry(section: "finish", key: "backgroundNeutralization", help: "Make the sky grey, measured on the darkest star-free cells ({default}; PixInsight BackgroundNeutralization with an automatic reference)"),
+        Entry(section: "finish", key: "colorCalibration", help: "White balance with the average star as white, from aperture photometry of unsaturated stars ({default})"),
+        Entry(section: "finish", key: "scnr", help: "SCNR against what green is left after calibration ({default})"),
+        Entry(section: "finish", key: "scnrMethod", help: "average-neutral, maximum-neutral (keeps teal OIII), maximum-mask or additive-mask ({default}, PixInsight)"),
+        Entry(section: "finish", key: "scnrAmount", help: "SCNR strength 0…1 ({default}, PixInsight)"),
+        Entry(section: "finish", key: "deconvolution", help: "Regularised Richardson–Lucy on L (or the RGB's luminance) with the PSF fitted on the LN reference ({default})"),
+        Entry(section: "finish", key: "deconvolutionIterations", help: "Most RL iterations ({default}; it also stops when an iteration changes the signal by < 0.2 %, Siril's rule)"),
+        Entry(section: "finish", key: "deringingAmount", help: "How much of each update the bright stars' support holds back, 0…1 ({default}, measured: docs/finish.md)"),
+        Entry(section: "finish", key: "stretch", help: "auto (STF auto-stretch as a HistogramTransformation, linked) or arcsinh (keeps star colour) ({default})"),
+        Entry(section: "finish", key: "targetBackground", help: "Where the auto-stretch puts the sky ({default}, PixInsight STF)"),
+        Entry(section: "finish", key: "arcsinhStretch", help: "Stretch factor β of the arcsinh stretch ({default})"),
+        Entry(section: "finish", key: "saturation", help: "LRGBCombination's saturation balance: below 0.5 saturates, weighted by lightness ({default}, the identity)"),
+        Entry(section: "finish", key: "chrominanceNoiseReduction", help: "Smooth the LRGB's a*, b* chroma where it is noise-level ({default}, PixInsight)"),
     ]
 
     /// The defaults as a commented YAML document (what `lerar run --print-config` prints).

@@ -136,6 +136,7 @@ public final class PipelineRunner: @unchecked Sendable {
         try timed("register") { try registerAll() }
         try timed("integrate") { try integrateStacks() }
         try timed("autocrop") { try autocropPanels(); removeIntermediates() }
+        try timed("finish") { try finishPanels() }
         if store.spilled > 0 {
             log.info("\(store.spilled) calibrated or registered frames went through files: the frames held in memory filled output.memoryBudget (\(configuration.output.memoryBudget) MB)")
         }

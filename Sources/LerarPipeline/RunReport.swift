@@ -14,7 +14,7 @@ struct RunReport {
     /// Writes the page (and its previews as separate PNGs in `previews/`); returns the page's path.
     func write() throws -> String {
         try FileManager.default.createDirectory(atPath: (folder as NSString).appendingPathComponent("previews"), withIntermediateDirectories: true)
-        var body = header() + stages() + stacks() + plots() + frameTable() + calibrationMasters() + links() + warnings()
+        var body = header() + stages() + stacks() + finishes() + plots() + frameTable() + calibrationMasters() + links() + warnings()
         body += "<footer>Written by \(escape(LerarVersion.application)). Log: \(escape(summary.log.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "—"))</footer>"
         let page = """
         <!DOCTYPE html>
@@ -85,6 +85,32 @@ struct RunReport {
             html += figure(preview.data, file: preview.file, caption: "panel \(panel): \(preview.filters.joined(separator: ", ")) side by side")
         }
         return html + "</div>"
+    }
+
+    /// Per finished panel: its steps, the PSF, the deconvolution's before/after crop and the final image.
+    func finishes() -> String {
+        guard !summary.finishes.isEmpty else { return "" }
+        var html = "<h2>Finish</h2>"
+        for record in summary.finishes {
+            html += "<h3>Panel \(escape(record.panel)): \(escape(FinishRoles.order.filter { record.inputs[$0] != nil }.joined()))</h3>"
+            html += "<table class=finish><tr><th>step</th><th>s</th><th>what it did</th></tr>"
+            for step in record.steps { html += "<tr><td>\(escape(step.name))</td><td>\(number(step.seconds))</td><td class=l>\(escape(step.detail))</td></tr>" }
+            html += "</table>"
+            if let psf = record.psf {
+                html += "<p id=psf>PSF (elliptical Moffat, from \(psf.starCount) stars of \(escape(record.psfReferences.map(name).joined(separator: ", ")).isEmpty ? "the master" : escape(record.psfReferences.map(name).joined(separator: ", ")))): "
+                    + String(format: "FWHM %.2f × %.2f px, angle %.0f°, β %.2f", psf.fwhmMajor, psf.fwhmMinor, psf.angle, psf.beta) + "</p>"
+            }
+            for note in record.notes { html += "<p>note: \(escape(note))</p>" }
+            html += "<div class=previews>"
+            if let crop = record.deconvolutionCrop, let data = FileManager.default.contents(atPath: crop) {
+                html += figure(data, file: "finish_\(record.panel)_deconvolution.png", caption: "deconvolution: before (left) and after (right), 1:1 enlarged ×3")
+            }
+            if let preview = record.preview, let data = FileManager.default.contents(atPath: preview) {
+                html += figure(data, file: "finish_\(record.panel)_final.png", caption: "\(name(preview)): the final image")
+            }
+            html += "</div>"
+        }
+        return html
     }
 
     /// Per panel with several filters, their (cropped) masters side by side in L, R, G, B, … order.

@@ -71,6 +71,8 @@ public struct RunSummary: Sendable, Codable {
     public var frames: [Frame] = []
     public var stacks: [Stack] = []
     public var skipped: [SkippedFile] = []
+    /// The finish of each panel that had the channels for one.
+    public var finishes: [FinishRecord] = []
     public var warnings: [String] = []
     public var log: String?
     public var report: String?

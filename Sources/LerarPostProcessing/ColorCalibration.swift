@@ -98,7 +98,7 @@ public enum StarColorPhotometry {
 
     /// Fluxes inside `radius` minus the median of the annulus from 1.5 to 2.5 radii, per channel; nil near edges,
     /// on missing data or when a sample reaches `saturation`.
-    static func aperture(_ planes: [[Float]], width: Int, height: Int, x: Double, y: Double, radius: Double, saturation: Double) -> [Double]? {
+    public static func aperture(_ planes: [[Float]], width: Int, height: Int, x: Double, y: Double, radius: Double, saturation: Double) -> [Double]? {
         let outer = 2.5 * radius, inner = 1.5 * radius
         let x0 = Int((x - outer).rounded(.down)), x1 = Int((x + outer).rounded(.up))
         let y0 = Int((y - outer).rounded(.down)), y1 = Int((y + outer).rounded(.up))

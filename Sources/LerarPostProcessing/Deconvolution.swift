@@ -127,7 +127,9 @@ public enum Deconvolution {
     /// layers so the held-back region has no edge of its own), the stars in it and the smooth sky map.
     static func deringingSupport(_ plane: [Float], width: Int, height: Int, psf: MoffatPSF, parameters: DeconvolutionParameters) -> ([Float], Int, [Float]) {
         var mask = [Float](repeating: 0, count: width * height)
-        let grid = BackgroundGrid(plane: plane, width: width, height: height, cellSize: 64)
+        // Cells of about 6 FWHM: the sky map follows extended objects (a star's halo on a galaxy ends at the galaxy,
+        // not at the sky beside it) while each cell's clipped median still ignores the stars.
+        let grid = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(16, Int((6 * psf.fwhmMajor).rounded())))
         let map = grid.map(width: width, height: height)
         guard parameters.deringingAmount > 0 else { return (mask, 0, map) }
         let sigma = grid.residualSigma(plane, width: width, height: height, map: map)

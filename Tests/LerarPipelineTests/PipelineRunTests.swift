@@ -15,15 +15,19 @@ import Testing
         let summary = try session.run()
         #expect(summary.stacks.count == 4)
         #expect(Set(summary.stacks.map(\.filter)) == ["L", "R", "G", "B"])
-        // The starless sub of each filter is rejected with the reason; the cloudy one is kept at the lowest weight.
+        // The starless sub of each filter is rejected with the reason; the cloudy one is kept at the lowest weight or
+        // rejected for it.
         let truth = try SessionTruth.load(folder: session.truth)
         for light in truth.lights where light.conditions.starless || light.conditions.cloudy {
             let row = try #require(summary.frames.first { $0.path.hasSuffix(light.file) })
             if light.conditions.starless {
                 #expect(!row.accepted && row.rejection?.contains("stars") == true, "\(light.file): \(row.rejection ?? "accepted")")
-            } else {
+            } else if row.accepted {
                 let others = summary.frames.filter { $0.stack == row.stack && $0.accepted && $0.path != row.path }
                 #expect((row.weight ?? 1) < 0.2 && others.allSatisfy { ($0.weight ?? 0) > (row.weight ?? 1) }, "cloudy \(light.file): weight \(row.weight ?? -1)")
+            } else {
+                // Under the green-tinted sky the cloudy G sub falls below selection.minimumWeight: rejected for its weight.
+                #expect(row.rejection?.contains("weight") == true, "cloudy \(light.file): \(row.rejection ?? "")")
             }
         }
         // The table shows what selection compared: every accepted frame's selection weight reaches the minimum.
