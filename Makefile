@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test demo bench bench-siril bench-scaling bench-defaults fuzz clean
+.PHONY: deps deps-test build release test demo bench bench-siril bench-scaling bench-defaults bench-finish fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -38,6 +38,7 @@ bench-siril: release
 	@SIRIL=1 scripts/bench-registration.sh
 	@SIRIL=1 scripts/bench-pipeline.sh
 	@SIRIL=1 scripts/bench-osc.sh
+	@scripts/bench-finish.sh
 
 # Lerar and Siril on hard sessions of growing size (CASES="2048:24 2048:48 2048:96 4096:24", REPEATS=3): docs/performance-table.md.
 bench-scaling: release
@@ -48,6 +49,11 @@ bench-scaling: release
 # against the simulator's truth (CASES, CHOICES): docs/defaults-table.md.
 bench-defaults: release
 	@scripts/bench-defaults.sh
+
+# The finish on four SIZE² masters (default 4096) beside Siril 1.0.6's equivalents: docs/finish-table.md.
+bench-finish: release
+	@scripts/install-deps.sh --siril
+	@scripts/bench-finish.sh
 
 # Fuzzes the FITS and XISF readers with libFuzzer + AddressSanitizer: FUZZ_SECONDS per target (default 300).
 fuzz: deps

@@ -12,6 +12,11 @@ if arguments.count > 1 && arguments[1] == "stack-frames" {
     try writeStackFrames(folder: arguments[2], count: Int(arguments[3]) ?? 24, size: Int(arguments[4]) ?? 4096)
     exit(0)
 }
+if arguments.count > 2 && arguments[1] == "finish-masters" {
+    // lerar-bench finish-masters DIR SIZE: L, R, G, B masters for the finish benchmark (shared with Siril's run).
+    try writeFinishMasters(folder: arguments[2], size: arguments.count > 3 ? Int(arguments[3]) ?? 4096 : 4096)
+    exit(0)
+}
 if arguments.count > 2 && arguments[1] == "stage" {
     try runStageBenchmark(arguments[2], path: arguments[3], repeats: arguments.count > 4 ? Int(arguments[4]) ?? 5 : 5)
     exit(0)

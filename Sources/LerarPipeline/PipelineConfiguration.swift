@@ -114,6 +114,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var mode = Mode.auto
         public var linearFit = FinishParameters().linearFit
         public var backgroundNeutralization = FinishParameters().backgroundNeutralization
+        public var backgroundRegion = FinishParameters().backgroundRegion
         public var colorCalibration = FinishParameters().colorCalibration
         public var scnr = FinishParameters().scnr
         public var scnrMethod = SCNRParameters().method
@@ -123,6 +124,10 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         public var deringingAmount = DeconvolutionParameters().deringingAmount
         public var stretch = FinishParameters().stretch
         public var targetBackground = AutoStretchParameters().targetBackground
+        public var linkedStretch = AutoStretchParameters().linked
+        public var shadows = HistogramTransformation().shadows
+        public var midtones = HistogramTransformation().midtones
+        public var highlights = HistogramTransformation().highlights
         public var arcsinhStretch = ArcsinhStretchParameters().stretch
         public var saturation = LRGBCombinationParameters().saturation
         public var chrominanceNoiseReduction = LRGBCombinationParameters().chrominanceNoiseReduction
@@ -134,6 +139,7 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
             var p = FinishParameters()
             p.linearFit = linearFit
             p.backgroundNeutralization = backgroundNeutralization
+            p.backgroundRegion = backgroundRegion
             p.colorCalibration = colorCalibration
             p.scnr = scnr
             p.scnrParameters.method = scnrMethod
@@ -143,6 +149,8 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
             p.deconvolutionParameters.deringingAmount = deringingAmount
             p.stretch = stretch
             p.autoStretch.targetBackground = targetBackground
+            p.autoStretch.linked = linkedStretch
+            p.histogram = HistogramTransformation(shadows: shadows, midtones: midtones, highlights: highlights)
             p.arcsinh.stretch = arcsinhStretch
             p.lrgb.saturation = saturation
             p.lrgb.chrominanceNoiseReduction = chrominanceNoiseReduction
@@ -183,6 +191,12 @@ public struct PipelineConfiguration: Sendable, Codable, Equatable {
         if !(finish.targetBackground > 0 && finish.targetBackground < 1) { try fail("finish.targetBackground", "must be between 0 and 1") }
         if !(finish.saturation > 0 && finish.saturation < 1) { try fail("finish.saturation", "must be between 0 and 1 (0.5 keeps the colour)") }
         if !(finish.arcsinhStretch > 0) { try fail("finish.arcsinhStretch", "must be positive") }
+        if let region = finish.backgroundRegion, region.count != 4 || region[2] <= 0 || region[3] <= 0 {
+            try fail("finish.backgroundRegion", "is [x, y, width, height] in the masters' px")
+        }
+        if !(0..<1).contains(finish.shadows) || !(finish.midtones > 0 && finish.midtones < 1) || !(finish.shadows < finish.highlights && finish.highlights <= 1) {
+            try fail("finish.shadows/midtones/highlights", "need 0 ≤ shadows < highlights ≤ 1 and 0 < midtones < 1")
+        }
     }
 
     /// Calibration settings for `LightCalibrator`.

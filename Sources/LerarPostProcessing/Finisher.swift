@@ -8,6 +8,8 @@ public enum FinishStretch: String, Sendable, Equatable, Codable, CaseIterable {
     case auto
     /// The arcsinh stretch, which keeps star colour.
     case arcsinh
+    /// A given HistogramTransformation (shadows, midtones, highlights) on every channel.
+    case histogram
 }
 
 /// Settings of the whole finish; each step can be switched off, and each default is declared once in the step's
@@ -18,6 +20,8 @@ public struct FinishParameters: Sendable, Equatable, Codable {
     public var linearFitParameters = LinearFitParameters()
     public var backgroundNeutralization = true
     public var neutralization = BackgroundNeutralizationParameters()
+    /// A sky rectangle for BackgroundNeutralization in the masters' px (x, y, width, height); nil: found automatically.
+    public var backgroundRegion: [Int]? = nil
     public var colorCalibration = true
     public var calibration = ColorCalibrationParameters()
     /// SCNR after colour calibration, against what green is left; default on (average neutral, amount 1).
@@ -30,6 +34,7 @@ public struct FinishParameters: Sendable, Equatable, Codable {
     public var stretch: FinishStretch = .auto
     public var autoStretch = AutoStretchParameters()
     public var arcsinh = ArcsinhStretchParameters()
+    public var histogram = HistogramTransformation()
     public var lrgb = LRGBCombinationParameters()
 
     public init() {}
@@ -130,8 +135,14 @@ public enum Finisher {
             }
         }
         if parameters.backgroundNeutralization {
+            var neutralization = parameters.neutralization
+            if let region = parameters.backgroundRegion {
+                guard region.count == 4 else { throw PostProcessingError.invalidInput("background region: give x, y, width, height") }
+                // The masters' px → the cropped image's.
+                neutralization.reference.region = .rectangle(x: region[0] - crop.x, y: region[1] - crop.y, width: region[2], height: region[3])
+            }
             rgb = try timed("BackgroundNeutralization") {
-                let result = try BackgroundNeutralization.apply(to: rgb, parameters: parameters.neutralization)
+                let result = try BackgroundNeutralization.apply(to: rgb, parameters: neutralization)
                 let levels = result.before.levels.map { String(format: "%.5f", $0) }.joined(separator: " / ")
                 return (result.image, "sky R/G/B \(levels) → \(String(format: "%.5f", result.targetLevel)) (\(result.before.pixelCount) px, \(result.before.cellsUsed) of \(result.before.cellsMeasured) cells)")
             }
@@ -198,6 +209,7 @@ public enum Finisher {
         switch parameters.stretch {
         case .auto: AutoStretch.apply(to: image, parameters: parameters.autoStretch)
         case .arcsinh: ArcsinhStretch.apply(to: image, parameters: parameters.arcsinh)
+        case .histogram: parameters.histogram.applied(to: image)
         }
     }
 }

@@ -31,6 +31,7 @@ struct FinishCommand: ParsableCommand {
     @Option(help: "A lerar run configuration file; its finish: section sets every step.", completion: .file()) var config: String?
     @Option(help: "auto (STF) or arcsinh (keeps star colour); default: the configuration's (\(PipelineConfiguration.Finish().stretch.rawValue)).") var stretch: FinishStretch?
     @Option(help: "Most deconvolution iterations; default: the configuration's (\(PipelineConfiguration.Finish().deconvolutionIterations)).") var iterations: Int?
+    @Option(help: "A sky rectangle X,Y,WIDTH,HEIGHT in the masters' px for the background neutralization; default: found automatically.") var backgroundRegion: String?
     @Flag(help: "Skip the deconvolution.") var noDeconvolution = false
     @Flag(help: "Skip SCNR.") var noScnr = false
     @Flag(help: "Skip LinearFit.") var noLinearFit = false
@@ -50,6 +51,11 @@ struct FinishCommand: ParsableCommand {
         if noDeconvolution { settings.deconvolution = false }
         if noScnr { settings.scnr = false }
         if noLinearFit { settings.linearFit = false }
+        if let backgroundRegion {
+            let numbers = backgroundRegion.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard numbers.count == 4, numbers[2] > 0, numbers[3] > 0 else { throw ValidationError("--background-region is X,Y,WIDTH,HEIGHT in px, e.g. 100,80,200,150") }
+            settings.backgroundRegion = numbers
+        }
         let record: FinishRecord
         do {
             let roles = try assignRoles()

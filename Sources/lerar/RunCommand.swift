@@ -79,6 +79,11 @@ struct RunCommand: ParsableCommand {
                 print("  \(stack.autocropped ?? stack.master ?? "")  (\(stack.frames) frames, \(stack.rejectedFrames) rejected, \(stack.rejection ?? ""))")
                 if let drizzled = stack.drizzled { print("  \(drizzled)  (drizzle; coverage map beside it)") }
             }
+            for finish in summary.finishes {
+                let roles = FinishRoles.order.filter { finish.inputs[$0] != nil }.joined()
+                let final = finish.outputs.first { $0.hasSuffix(".tif") } ?? finish.outputs.first ?? ""
+                print("  \(final)  (finish of panel \(finish.panel) from \(roles); linear RGB, XISF and PNG beside it)")
+            }
             Self.printSkipped(summary)
             let timed = summary.stages.filter { ($0.seconds ?? 0) >= 0.05 }
             if !dryRun && !timed.isEmpty {

@@ -180,3 +180,27 @@ import Testing
         #expect(again.stages.first { $0.stage == "finish" }?.reused == 1 && again.computed == 0)
     }
 }
+
+/// A one-shot-colour session: the colour stack alone is finished into an RGB image whose sky is neutral.
+@Suite(.serialized) struct OSCFinishTests {
+    @Test func oscStackIsFinishedIntoANeutralRGBImage() throws {
+        let session = try PipelineSession(name: "osc-finish", size: 384, lights: 6, seed: 5, oneShotColour: true)
+        defer { session.remove() }
+        let summary = try session.run()
+        let record = try #require(summary.finishes.first, "warnings: \(summary.warnings)")
+        #expect(record.inputs.keys.sorted() == ["RGB"])
+        for name in ["RGB_linear.xisf", "RGB.xisf", "RGB.tif", "RGB.png", "Luminance_deconvolved.xisf"] {
+            #expect(FileManager.default.fileExists(atPath: session.output + "/final/" + name), "final/\(name)")
+        }
+        // The colour master's sky is green (the simulator's light pollution); the finished one is grey.
+        let master = try ImageFile.read(try #require(summary.stacks.first?.master))
+        let before = try BackgroundReference.measure(master)
+        let linear = try ImageFile.read(session.output + "/final/RGB_linear.xisf")
+        let after = try BackgroundReference.measure(linear, parameters: BackgroundReferenceParameters(cellSize: 24, darkestFraction: 0.4))
+        let castBefore = before.levels[1] / ((before.levels[0] + before.levels[2]) / 2), castAfter = after.levels[1] / ((after.levels[0] + after.levels[2]) / 2)
+        print(String(format: "figure: OSC finish sky G/((R+B)/2) %.3f → %.4f, spread %.2f σ", castBefore, castAfter,
+                     (after.levels.max()! - after.levels.min()!) / after.sigmas.max()!))
+        #expect(castBefore > 1.1, "the simulated sky is green: \(castBefore)")
+        #expect(abs(castAfter - 1) <= 0.01 && after.levels.max()! - after.levels.min()! <= after.sigmas.max()!, "sky after \(after.levels)")
+    }
+}
