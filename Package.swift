@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "lerar-fuzz", dependencies: ["LerarIO"], path: "Fuzz/lerar-fuzz"),
         .executableTarget(name: "lerar-bench", dependencies: ["LerarCore", "LerarIO", "LerarCalibration", "LerarIntegration", "LerarRegistration", "LerarNormalization", "LerarSimulator", "LerarDebayer"], path: "Benchmarks/lerar-bench"),
         .testTarget(name: "LerarCoreTests", dependencies: ["LerarCore"]),
-        .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
+        .testTarget(name: "LerarIOTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator", "LerarTestSupport"]),
         .testTarget(name: "LerarSimulatorTests", dependencies: ["LerarCore", "LerarIO", "LerarSimulator"]),
         .testTarget(name: "LerarRegistrationTests", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarSimulator"]),
         .testTarget(name: "LerarIntegrationTests", dependencies: ["LerarCore", "LerarIO", "LerarIntegration", "LerarRegistration", "LerarSimulator"]),

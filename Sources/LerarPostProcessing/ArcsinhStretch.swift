@@ -30,26 +30,19 @@ public enum ArcsinhStretch {
         let black = parameters.blackPoint ?? defaultBlackPoint(image)
         let beta = parameters.stretch, norm = asinh(beta)
         var output = image
-        let count = image.pixelCount
-        output.withMutableSamples { samples in
-            let shared = UnsafeSendable(samples)
-            Parallel.forEachChunk(count: count) { range in
-                let s = shared.value
-                for i in range {
-                    var values = (0..<channels).map { Double(s[$0 * count + i]) - black }
-                    guard values.allSatisfy(\.isFinite) else {  // no data in one channel: none in the stretched pixel
-                        for c in 0..<channels { s[c * count + i] = .nan }
-                        continue
-                    }
-                    for c in 0..<channels { values[c] = max(0, values[c]) }
-                    var l = 0.0
-                    for c in 0..<channels { l += weights[c] * values[c] }
-                    l /= weightSum
-                    let k = l > 0 ? asinh(beta * l) / (l * norm) : beta / norm
-                    for c in 0..<channels { values[c] = min(1, values[c] * k) }
-                    for c in 0..<channels { s[c * count + i] = Float(values[c]) }
-                }
+        let w = SIMD3<Double>(weights[0], channels == 3 ? weights[1] : 0, channels == 3 ? weights[2] : 0) / weightSum
+        PixelLoop.forEachPixel(of: &output) { s, i, count in
+            // Channels as one vector (a gray image uses .x only); no per-pixel allocation.
+            var v = SIMD3<Double>(repeating: 0)
+            for c in 0..<channels { v[c] = Double(s[c * count + i]) - black }
+            guard (0..<channels).allSatisfy({ v[$0].isFinite }) else {  // no data in one channel: none in the stretched pixel
+                for c in 0..<channels { s[c * count + i] = .nan }
+                return
             }
+            v = v.replacing(with: 0, where: v .< 0)
+            let l = (v * w).sum()
+            let k = l > 0 ? asinh(beta * l) / (l * norm) : beta / norm
+            for c in 0..<channels { s[c * count + i] = Float(min(1, v[c] * k)) }
         }
         return output
     }

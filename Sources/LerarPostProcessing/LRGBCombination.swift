@@ -56,37 +56,31 @@ public enum LRGBCombination {
         }
         let maxWeight = parameters.channelWeights.max() ?? 1
         let weights = parameters.channelWeights.map { maxWeight > 0 ? $0 / maxWeight : 0 }
-        let count = rgb.pixelCount
         let lPlane = luminance.withChannel(0) { Array($0) }
+        let weightVector = SIMD3<Double>(weights[0], weights[1], weights[2])
         var output = rgb
         output.metadata.removeKeyword("FILTER")
-        output.withMutableSamples { samples in
-            let shared = UnsafeSendable(samples)
-            Parallel.forEachChunk(count: count) { range in
-                let s = shared.value
-                for i in range {
-                    var c = [Double(s[i]) * weights[0], Double(s[count + i]) * weights[1], Double(s[2 * count + i]) * weights[2]]
-                    var l = Double(lPlane[i])
-                    guard c.allSatisfy(\.isFinite), l.isFinite else {
-                        s[i] = .nan; s[count + i] = .nan; s[2 * count + i] = .nan
-                        continue
-                    }
-                    if parameters.clipHighlights { c = c.map { min(1, max(0, $0)) } }
-                    let lab = CIELab.lab(r: c[0], g: c[1], b: c[2])
-                    l = midtonesTransfer(parameters.lightness, min(1, max(0, l)))
-                    if parameters.luminanceWeight != 1 { l = parameters.luminanceWeight * l + (1 - parameters.luminanceWeight) * lab.l / 100 }
-                    var out = CIELab.Lab(l: 100 * l, a: lab.a, b: lab.b)
-                    if parameters.saturation != 0.5 {
-                        // Chroma on a 0–100 scale like L*; the boost is weighted by lightness so dark noisy sky keeps its chroma.
-                        let chroma = min(1, lab.chroma / 100)
-                        let boosted = midtonesTransfer(parameters.saturation, chroma) * l + chroma * (1 - l)
-                        let scale = lab.chroma > 0 ? 100 * boosted / lab.chroma : 0
-                        out.a *= scale; out.b *= scale
-                    }
-                    let result = CIELab.rgb(out)
-                    s[i] = Float(min(1, result.r)); s[count + i] = Float(min(1, result.g)); s[2 * count + i] = Float(min(1, result.b))
-                }
+        PixelLoop.forEachPixel(of: &output) { s, i, count in
+            var c = SIMD3<Double>(Double(s[i]), Double(s[count + i]), Double(s[2 * count + i])) * weightVector
+            var l = Double(lPlane[i])
+            guard c.x.isFinite, c.y.isFinite, c.z.isFinite, l.isFinite else {
+                s[i] = .nan; s[count + i] = .nan; s[2 * count + i] = .nan
+                return
             }
+            if parameters.clipHighlights { c = c.clamped(lowerBound: .zero, upperBound: .one) }
+            let lab = CIELab.lab(r: c.x, g: c.y, b: c.z)
+            l = midtonesTransfer(parameters.lightness, min(1, max(0, l)))
+            if parameters.luminanceWeight != 1 { l = parameters.luminanceWeight * l + (1 - parameters.luminanceWeight) * lab.l / 100 }
+            var out = CIELab.Lab(l: 100 * l, a: lab.a, b: lab.b)
+            if parameters.saturation != 0.5 {
+                // Chroma on a 0–100 scale like L*; the boost is weighted by lightness so dark noisy sky keeps its chroma.
+                let chroma = min(1, lab.chroma / 100)
+                let boosted = midtonesTransfer(parameters.saturation, chroma) * l + chroma * (1 - l)
+                let scale = lab.chroma > 0 ? 100 * boosted / lab.chroma : 0
+                out.a *= scale; out.b *= scale
+            }
+            let result = CIELab.rgb(out)
+            s[i] = Float(min(1, result.r)); s[count + i] = Float(min(1, result.g)); s[2 * count + i] = Float(min(1, result.b))
         }
         if parameters.chrominanceNoiseReduction {
             output = ChrominanceNoiseReduction.apply(to: output, layersRemoved: parameters.layersRemoved, layersProtected: parameters.layersProtected)

@@ -37,36 +37,29 @@ public enum SCNR {
         guard image.channelCount == 3 else { throw PostProcessingError.invalidInput("SCNR needs a colour image, got \(image.channelCount) channel(s)") }
         let a = min(1, max(0, parameters.amount))
         var output = image
-        let count = image.pixelCount
-        output.withMutableSamples { samples in
-            let shared = UnsafeSendable(samples)
-            Parallel.forEachChunk(count: count) { range in
-                let s = shared.value
-                for i in range {
-                    let r = Double(s[i]), g = Double(s[count + i]), b = Double(s[2 * count + i])
-                    guard r.isFinite, g.isFinite, b.isFinite else { continue }
-                    var newG: Double
-                    switch parameters.method {
-                    case .averageNeutral: newG = (1 - a) * g + a * min(g, (r + b) / 2)
-                    case .maximumNeutral: newG = (1 - a) * g + a * min(g, max(r, b))
-                    case .maximumMask:
-                        let m = min(1, max(0, max(r, b)))
-                        newG = g * (1 - a) * (1 - m) + m * g
-                    case .additiveMask:
-                        let m = min(1, max(0, r + b))
-                        newG = g * (1 - a) * (1 - m) + m * g
-                    }
-                    if newG == g { continue }
-                    if parameters.preserveLightness {
-                        let before = CIELab.lab(r: r, g: g, b: b)
-                        var after = CIELab.lab(r: r, g: newG, b: b)
-                        after.l = before.l
-                        let rgb = CIELab.rgb(after)
-                        s[i] = Float(rgb.r); s[count + i] = Float(rgb.g); s[2 * count + i] = Float(rgb.b)
-                    } else {
-                        s[count + i] = Float(newG)
-                    }
-                }
+        PixelLoop.forEachPixel(of: &output) { s, i, count in
+            let r = Double(s[i]), g = Double(s[count + i]), b = Double(s[2 * count + i])
+            guard r.isFinite, g.isFinite, b.isFinite else { return }
+            let newG: Double
+            switch parameters.method {
+            case .averageNeutral: newG = (1 - a) * g + a * min(g, (r + b) / 2)
+            case .maximumNeutral: newG = (1 - a) * g + a * min(g, max(r, b))
+            case .maximumMask:
+                let m = min(1, max(0, max(r, b)))
+                newG = g * (1 - a) * (1 - m) + m * g
+            case .additiveMask:
+                let m = min(1, max(0, r + b))
+                newG = g * (1 - a) * (1 - m) + m * g
+            }
+            if newG == g { return }
+            if parameters.preserveLightness {
+                let before = CIELab.lab(r: r, g: g, b: b)
+                var after = CIELab.lab(r: r, g: newG, b: b)
+                after.l = before.l
+                let rgb = CIELab.rgb(after)
+                s[i] = Float(rgb.r); s[count + i] = Float(rgb.g); s[2 * count + i] = Float(rgb.b)
+            } else {
+                s[count + i] = Float(newG)
             }
         }
         return output

@@ -58,6 +58,10 @@ struct FinishCommand: ParsableCommand {
         }
         let record: FinishRecord
         do {
+            // Refused before any work: a finish takes seconds to minutes.
+            if !overwrite, let existing = ["RGB_linear.xisf", "finish.json"].map({ (output as NSString).appendingPathComponent($0) }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                throw ImageIOError.outputExists(path: existing)
+            }
             let roles = try assignRoles()
             let references = psfReference.isEmpty ? defaultReferences(roles) : psfReference
             let images = try roles.mapValues { try ImageFile.read($0) }
@@ -68,9 +72,6 @@ struct FinishCommand: ParsableCommand {
             let products = try Finisher.run(inputs, parameters: settings.parameters) { step in
                 done += 1
                 progress.update(done, of: 10)
-            }
-            if !overwrite, let existing = ["RGB_linear.xisf", "finish.json"].map({ (output as NSString).appendingPathComponent($0) }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
-                throw ImageIOError.outputExists(path: existing)
             }
             record = try FinishFiles.write(products, to: output, panel: "1", inputs: roles, psfReferences: references, overwrite: true)
         } catch let error as ValidationError {

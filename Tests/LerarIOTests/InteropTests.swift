@@ -1,5 +1,6 @@
 import Foundation
 import LerarCore
+import LerarTestSupport
 import Testing
 @testable import LerarIO
 
@@ -9,16 +10,7 @@ import Testing
         .appendingPathComponent("interop/interop.py").path
 
     func python(_ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try ChildProcess.run(["python3", Self.script] + arguments)
     }
 
     struct Entry: Codable {

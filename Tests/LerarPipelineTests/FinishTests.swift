@@ -157,15 +157,7 @@ import Testing
         #expect(deepest >= -3 * sigmaAfter, "dark ring \(deepest / sigmaAfter) σ")
 
         // The TIFF reads back in Python with 16-bit samples; the report shows the finish in a real browser.
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import tifffile,sys; a=tifffile.imread(sys.argv[1]); print(a.dtype, *a.shape)", final + "/LRGB.tif"]
-        let pipe = Pipe()
-        check.standardOutput = pipe
-        check.standardError = pipe
-        try check.run()
-        let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        check.waitUntilExit()
+        let (_, printed) = try ChildProcess.run(["python3", "-c", "import tifffile,sys; a=tifffile.imread(sys.argv[1]); print(a.dtype, *a.shape)", final + "/LRGB.tif"])
         #expect(printed.trimmingCharacters(in: .whitespacesAndNewlines) == "uint16 \(record.crop[3]) \(record.crop[2]) 3", "tifffile: \(printed)")
         let page = try #require(summary.report)
         let screenshot = session.folder + "/finish-report.png"
