@@ -19,8 +19,13 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 : > "$DIR/lerar.times"; : > "$DIR/steps.tsv"
 for repeat in $(seq "$REPEATS"); do
     bench_measure lerar "finish ${SIZE}²" "$LERAR" finish "$DIR"/masterLight_{L,R,G,B}.fits -o "$DIR/final" --overwrite >> "$DIR/lerar.times"
-    python3 -c 'import json,sys; f=json.load(open(sys.argv[1])); [print(f"{s[\"name\"]}\t{s[\"seconds\"]:.3f}") for s in f["steps"]]; print(f"per iteration\t{f[\"deconvolution\"][\"secondsPerIteration\"]:.4f}")' \
-        "$DIR/final/finish.json" >> "$DIR/steps.tsv"
+    python3 - "$DIR/final/finish.json" >> "$DIR/steps.tsv" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))
+for step in f["steps"]:
+    print("%s\t%.3f" % (step["name"], step["seconds"]))
+print("per iteration\t%.4f" % f["deconvolution"]["secondsPerIteration"])
+PY
 done
 lerar_s=$(cut -d' ' -f1 "$DIR/lerar.times" | median); lerar_kb=$(cut -d' ' -f2 "$DIR/lerar.times" | median)
 step_median() { awk -F'\t' -v s="$1" '$1 == s { print $2 }' "$DIR/steps.tsv" | median; }

@@ -89,29 +89,40 @@ public enum Deconvolution {
         let floor = skyMap.map { max(0, $0 - lowered) }
         let tiny = Float(0.01 * sigma)
         var estimate = (0..<count).map { max(tiny, observed[$0] - floor[$0]) }
-        var blurred = [Float](repeating: 0, count: count), correction = blurred
+        var blurred = [Float](repeating: 0, count: count), correction = blurred, residual = blurred
+        var workspace = WaveletRegularization.Workspace(count: count)
         var iterations = 0, change = Double.infinity
         let start = Date()
         let hold = Float(min(1, max(0, parameters.deringingAmount)))
         while iterations < parameters.iterations && change >= parameters.convergence {
             estimate.withUnsafeBufferPointer { e in blurred.withUnsafeMutableBufferPointer { convolver.convolve(e, spectrum: spectrum, into: $0) } }
             // The observation as the current model plus its significant residual: noise does not drive the update.
-            var residual = [Float](repeating: 0, count: count)
-            for i in 0..<count { residual[i] = observed[i] - (blurred[i] + floor[i]) }
-            residual = WaveletRegularization.regularize(residual, width: width, height: height, sigma: sigma, rules: parameters.regularization)
-            for i in 0..<count {
-                let model = max(blurred[i] + floor[i], Float.leastNormalMagnitude)
-                correction[i] = max(0, model + residual[i]) / model
+            Self.parallel(count, &residual, observed, blurred, floor) { out, o, b, f, i in out[i] = o[i] - (b[i] + f[i]) }
+            WaveletRegularization.regularize(&residual, width: width, height: height, sigma: sigma, rules: parameters.regularization, workspace: &workspace)
+            Self.parallel(count, &correction, blurred, floor, residual) { out, b, f, r, i in
+                let model = max(b[i] + f[i], Float.leastNormalMagnitude)
+                out[i] = max(0, model + r[i]) / model
             }
             correction.withUnsafeBufferPointer { c in blurred.withUnsafeMutableBufferPointer { convolver.convolve(c, spectrum: spectrum, flipped: true, into: $0) } }
-            var changed = 0.0, total = 0.0
-            for i in 0..<count {
-                let previous = estimate[i]
-                var next = previous * max(0, blurred[i])
-                next = previous + (next - previous) * (1 - hold * support[i])
-                estimate[i] = next
-                changed += Double(abs(next - previous)); total += Double(previous)
+            let sums = estimate.withUnsafeMutableBufferPointer { e in
+                blurred.withUnsafeBufferPointer { b in
+                    support.withUnsafeBufferPointer { h in
+                        let es = UnsafeSendable(e), bs = UnsafeSendable(b), hs = UnsafeSendable(h)
+                        return Parallel.mapChunks(count: count, minimumChunkSize: 1 << 16) { range -> (Double, Double) in
+                            var changed = 0.0, total = 0.0
+                            for i in range {
+                                let previous = es.value[i]
+                                var next = previous * max(0, bs.value[i])
+                                next = previous + (next - previous) * (1 - hold * hs.value[i])
+                                es.value[i] = next
+                                changed += Double(abs(next - previous)); total += Double(previous)
+                            }
+                            return (changed, total)
+                        }
+                    }
+                }
             }
+            let changed = sums.reduce(0) { $0 + $1.0 }, total = sums.reduce(0) { $0 + $1.1 }
             change = total > 0 ? changed / total : 0
             iterations += 1
             progress?(iterations, parameters.iterations)
@@ -121,6 +132,23 @@ public enum Deconvolution {
         let report = DeconvolutionReport(psf: psf, kernelRadius: radius, iterationsRun: iterations, lastChange: change.isFinite ? change : 0,
                                          protectedStars: protectedStars, secondsPerIteration: iterations > 0 ? seconds / Double(iterations) : 0)
         return (estimate, report)
+    }
+
+    /// `out[i] = body(…)` over three input planes, in parallel chunks.
+    static func parallel(_ count: Int, _ out: inout [Float], _ a: [Float], _ b: [Float], _ c: [Float],
+                         _ body: @Sendable (UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, UnsafeBufferPointer<Float>, Int) -> Void) {
+        out.withUnsafeMutableBufferPointer { o in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeBufferPointer { pc in
+                        let so = UnsafeSendable(o), sa = UnsafeSendable(pa), sb = UnsafeSendable(pb), sc = UnsafeSendable(pc)
+                        Parallel.forEachChunk(count: count, minimumChunkSize: 1 << 16) { range in
+                            for i in range { body(so.value, sa.value, sb.value, sc.value, i) }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The deringing support (1 over bright stars out to 3 PSF FWHM, their rings' reach, softened by two smoothing

@@ -88,9 +88,13 @@ public final class FFTConvolver {
         precondition(plane.count == width * height && output.count == width * height && spectrum.count == 2 * spectrumCount)
         let pw = paddedWidth, ph = paddedHeight, w = width, h = height, r = radius
         // Mirror padding: the image sits at (r, r); the border repeats it reflected, so edges do not ring.
+        let columns = (0..<pw).map { ATrousSmoothing.mirror($0 - r, w) }
+        let base = plane.baseAddress!
         for py in 0..<ph {
-            let sy = ATrousSmoothing.mirror(py - r, h)
-            for px in 0..<pw { real[py * pw + px] = plane[sy * w + ATrousSmoothing.mirror(px - r, w)] }
+            let source = base + ATrousSmoothing.mirror(py - r, h) * w, target = real + py * pw
+            (target + r).update(from: source, count: w)
+            for px in 0..<r { target[px] = source[columns[px]] }
+            for px in (r + w)..<pw { target[px] = source[columns[px]] }
         }
         fftwf_execute(forward)
         let scale = 1 / Float(pw * ph), count = spectrumCount
@@ -105,8 +109,6 @@ public final class FFTConvolver {
             }
         }
         fftwf_execute(inverse)
-        for y in 0..<h {
-            for x in 0..<w { output[y * w + x] = real[(y + r) * pw + x + r] }
-        }
+        for y in 0..<h { (output.baseAddress! + y * w).update(from: real + (y + r) * pw + r, count: w) }
     }
 }

@@ -25,31 +25,48 @@ enum WaveletRegularization {
         return factors
     }()
 
+    /// Buffers of one plane's size, kept across iterations so the loop does not allocate.
+    struct Workspace {
+        var current: [Float], next: [Float], scratch: [Float], output: [Float]
+        init(count: Int) {
+            current = [Float](repeating: 0, count: count)
+            next = current; scratch = current; output = current
+        }
+    }
+
     /// `plane` with each layer's non-significant coefficients attenuated; `sigma` is the plane's noise, image units.
     static func regularize(_ plane: [Float], width: Int, height: Int, sigma: Double, rules: [WaveletLayerRule]) -> [Float] {
-        guard !rules.isEmpty, sigma > 0 else { return plane }
-        var output = [Float](repeating: 0, count: plane.count)
-        var current = plane
+        var workspace = Workspace(count: plane.count)
+        var copy = plane
+        regularize(&copy, width: width, height: height, sigma: sigma, rules: rules, workspace: &workspace)
+        return copy
+    }
+
+    /// In place, with the caller's buffers.
+    static func regularize(_ plane: inout [Float], width: Int, height: Int, sigma: Double, rules: [WaveletLayerRule], workspace w: inout Workspace) {
+        guard !rules.isEmpty, sigma > 0 else { return }
+        let count = plane.count
+        w.current.withUnsafeMutableBufferPointer { c in plane.withUnsafeBufferPointer { _ = c.update(fromContentsOf: $0) } }
+        for i in 0..<count { w.output[i] = 0 }
         for (layer, rule) in rules.prefix(layerNoise.count).enumerated() {
-            let next = ATrousSmoothing.residual(current, width: width, height: height, layers: 1, firstLayer: layer)
+            ATrousSmoothing.smooth(w.current, into: &w.next, scratch: &w.scratch, width: width, height: height, step: 1 << layer)
             let limit = Float(rule.threshold * sigma * layerNoise[layer]), keep = Float(1 - rule.reduction)
-            output.withUnsafeMutableBufferPointer { out in
+            w.output.withUnsafeMutableBufferPointer { out in
                 let shared = UnsafeSendable(out)
-                current.withUnsafeBufferPointer { c in
-                    next.withUnsafeBufferPointer { n in
+                w.current.withUnsafeBufferPointer { c in
+                    w.next.withUnsafeBufferPointer { n in
                         let cs = UnsafeSendable(c), ns = UnsafeSendable(n)
-                        Parallel.forEachChunk(count: plane.count) { range in
+                        Parallel.forEachChunk(count: count) { range in
                             for i in range {
-                                let w = cs.value[i] - ns.value[i]
-                                shared.value[i] += abs(w) >= limit ? w : w * keep
+                                let coefficient = cs.value[i] - ns.value[i]
+                                shared.value[i] += abs(coefficient) >= limit ? coefficient : coefficient * keep
                             }
                         }
                     }
                 }
             }
-            current = next
+            swap(&w.current, &w.next)
         }
-        for i in 0..<output.count { output[i] += current[i] }
-        return output
+        for i in 0..<count { plane[i] = w.output[i] + w.current[i] }
     }
 }
