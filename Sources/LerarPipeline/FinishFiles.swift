@@ -39,7 +39,7 @@ public enum FinishRoles {
 
 /// Writes the finish's products into a folder (WBPP-like names): `RGB_linear.xisf` (Float32: combined, neutralized,
 /// colour-calibrated, not deconvolved), `LRGB.xisf` or `RGB.xisf` (stretched), the same as a 16-bit TIFF, a PNG
-/// preview, the PSF kernel, the deconvolved plane (`L_deconvolved.xisf` or `Luminance_deconvolved.xisf`, linear) and a
+/// preview, the PSF kernel (and a PNG of it), the deconvolved plane (`L_deconvolved.xisf` or `Luminance_deconvolved.xisf`, linear) and a
 /// before/after crop of the deconvolution.
 public enum FinishFiles {
     public static func write(_ products: FinishProducts, to folder: String, panel: String, inputs: [String: String], psfReferences: [String],
@@ -65,7 +65,8 @@ public enum FinishFiles {
             let radius = psf.kernelRadius()
             let kernel = Image(width: 2 * radius + 1, height: 2 * radius + 1, samples: psf.kernel(radius: radius))
             try ImageFile.write(kernel, to: path("PSF.xisf"), options: float)
-            outputs.append(path("PSF.xisf"))
+            try AtomicFileWriter.write(psfPNG(kernel), to: path("PSF.png"), overwrite: overwrite)
+            outputs += [path("PSF.xisf"), path("PSF.png")]
         }
         if let after = products.afterDeconvolution {
             // The deconvolved plane, linear: L of an LRGB, or the RGB's luminance (whose gain went into every channel).
@@ -108,6 +109,18 @@ public enum FinishFiles {
             }
         }
         return PNGEncoder.encode(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+    /// The PSF kernel enlarged to about 160 px, square-root stretched so its wings show.
+    static func psfPNG(_ kernel: Image) -> Data {
+        let side = kernel.width, zoom = max(1, 160 / side), peak = kernel.samples.max() ?? 1
+        var pixels = [UInt8](repeating: 0, count: side * zoom * side * zoom)
+        for y in 0..<(side * zoom) {
+            for x in 0..<(side * zoom) {
+                pixels[y * side * zoom + x] = UInt8((255 * (Double(max(0, kernel[x / zoom, y / zoom])) / Double(peak)).squareRoot()).rounded())
+            }
+        }
+        return PNGEncoder.encode(width: side * zoom, height: side * zoom, channels: 1, pixels: pixels)
     }
 
     /// The deconvolved plane's brightest-star region before and after, 1:1 pixels enlarged ×3, one stretch for both.

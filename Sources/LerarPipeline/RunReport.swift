@@ -102,6 +102,9 @@ struct RunReport {
             }
             for note in record.notes { html += "<p>note: \(escape(note))</p>" }
             html += "<div class=previews>"
+            if let psf = record.outputs.first(where: { $0.hasSuffix("PSF.png") }), let data = FileManager.default.contents(atPath: psf) {
+                html += figure(data, file: "finish_\(record.panel)_psf.png", caption: "the PSF (square-root stretch)")
+            }
             if let crop = record.deconvolutionCrop, let data = FileManager.default.contents(atPath: crop) {
                 html += figure(data, file: "finish_\(record.panel)_deconvolution.png", caption: "deconvolution: before (left) and after (right), 1:1 enlarged ×3")
             }

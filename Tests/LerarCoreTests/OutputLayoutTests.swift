@@ -19,6 +19,6 @@ import Testing
         let layout = OutputLayout(root: "/out")
         #expect(layout.path(.master) == "/out/master")
         #expect(layout.path(.registered, stack: "BIN-1_FILTER-L") == "/out/registered/BIN-1_FILTER-L")
-        #expect(Set(OutputLayout.Folder.allCases.map(\.rawValue)) == ["master", "calibrated", "registered", "normalized", "logs", "report", "cache"])
+        #expect(Set(OutputLayout.Folder.allCases.map(\.rawValue)) == ["master", "calibrated", "registered", "normalized", "logs", "report", "cache", "final"])
     }
 }

@@ -198,7 +198,7 @@ import Testing
         #expect(HeadlessBrowser.consoleLines(log).isEmpty)
         #expect(try Data(contentsOf: URL(fileURLWithPath: screenshot)).count > 20_000)
         let (dom, _) = try HeadlessBrowser.run(["--dump-dom", "file://\(page)"])
-        #expect(dom.contains("id=\"psf\"") && dom.contains("LRGB.png: the final image") && dom.contains("deconvolution: before"))
+        #expect(dom.contains("id=\"psf\"") && dom.contains("LRGB.png: the final image") && dom.contains("deconvolution: before") && dom.contains("the PSF (square-root stretch)"))
 
         // A second run takes the finish from the cache.
         let again = try session.run()
