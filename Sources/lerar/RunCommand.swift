@@ -82,7 +82,8 @@ struct RunCommand: ParsableCommand {
             for finish in summary.finishes {
                 let roles = FinishRoles.order.filter { finish.inputs[$0] != nil }.joined()
                 let final = finish.outputs.first { $0.hasSuffix(".tif") } ?? finish.outputs.first ?? ""
-                print("  \(final)  (finish of panel \(finish.panel) from \(roles); linear RGB, XISF and PNG beside it)")
+                let panel = summary.finishes.count > 1 ? " of panel \(finish.panel)" : ""
+                print("  \(final)  (the finish\(panel), from \(roles); linear RGB, XISF and PNG beside it)")
             }
             Self.printSkipped(summary)
             let timed = summary.stages.filter { ($0.seconds ?? 0) >= 0.05 }
