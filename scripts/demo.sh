@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: simulates a small mono LRGB session (1024×1024, 10 lights per filter with one cloudy and one
 # starless sub each, bias, darks, flats, dark-flats, the usual sensor defects), runs the whole pipeline on it with
-# `lerar run`, scores every stack against the simulator's truth with `lerar verify`, and takes a screenshot of the
-# HTML report with headless Chromium.
+# `lerar run` (which also finishes the LRGB image into run/final/), scores every stack against the simulator's truth
+# with `lerar verify`, and takes a screenshot of the HTML report with headless Chromium.
 set -euo pipefail
 LERAR=${LERAR:-.build/release/lerar}
 OUT=${OUT:-demo-output}
@@ -36,5 +36,6 @@ else
     echo "(no headless Chromium for the screenshot: apt-get install chromium)"
 fi
 echo
+[ -f "$OUT/run/final/LRGB.png" ] && echo "final image: $OUT/run/final/LRGB.png (16-bit TIFF and XISF beside it)" || { echo "no final image in $OUT/run/final"; status=1; }
 echo "report: $report"
 exit $status
