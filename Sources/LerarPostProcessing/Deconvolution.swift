@@ -79,14 +79,21 @@ public enum Deconvolution {
         let spectrum = convolver.spectrum(ofKernel: psf.kernel(radius: radius), radius: radius)
         let count = width * height
         let median = input.withUnsafeBufferPointer { RobustStatistics.median($0) }
-        var observed = input.map { $0.isFinite ? $0 : Float(median.isFinite ? median : 0) }
+        // The input's storage is shared until a NaN or the pedestal changes a sample (copy on write): one plane less.
+        var observed = input
+        if observed.contains(where: { !$0.isFinite }) {
+            for i in 0..<count where !observed[i].isFinite { observed[i] = Float(median.isFinite ? median : 0) }
+        }
         let sigma = max(1e-9, observed.withUnsafeBufferPointer { WaveletNoise.sigma($0, width: width, height: height) })
         let minimum = observed.min() ?? 0
         let pedestal: Float = minimum > 0 ? 0 : -minimum + Float(sigma) * 10
         if pedestal > 0 { for i in 0..<count { observed[i] += pedestal } }
-        let (support, protectedStars, skyMap) = deringingSupport(observed, width: width, height: height, psf: psf, parameters: parameters)
         let lowered = Float(parameters.darkDeringingSigma * sigma)
-        let floor = skyMap.map { max(0, $0 - lowered) }
+        let (support, protectedStars, floor) = { () -> ([Float], Int, [Float]) in
+            var (support, stars, map) = deringingSupport(observed, width: width, height: height, psf: psf, parameters: parameters)
+            for i in 0..<count { map[i] = max(0, map[i] - lowered) }  // the sky map becomes the floor in place
+            return (support, stars, map)
+        }()
         let tiny = Float(0.01 * sigma)
         var estimate = (0..<count).map { max(tiny, observed[$0] - floor[$0]) }
         var blurred = [Float](repeating: 0, count: count), correction = blurred, residual = blurred

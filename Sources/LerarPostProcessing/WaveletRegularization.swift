@@ -27,10 +27,10 @@ enum WaveletRegularization {
 
     /// Buffers of one plane's size, kept across iterations so the loop does not allocate.
     struct Workspace {
-        var current: [Float], next: [Float], scratch: [Float], output: [Float]
+        var current: [Float], next: [Float], scratch: [Float]
         init(count: Int) {
             current = [Float](repeating: 0, count: count)
-            next = current; scratch = current; output = current
+            next = current; scratch = current
         }
     }
 
@@ -46,12 +46,13 @@ enum WaveletRegularization {
     static func regularize(_ plane: inout [Float], width: Int, height: Int, sigma: Double, rules: [WaveletLayerRule], workspace w: inout Workspace) {
         guard !rules.isEmpty, sigma > 0 else { return }
         let count = plane.count
+        // `plane` is copied into the transform and then gathers the kept coefficients: no output plane of its own.
         w.current.withUnsafeMutableBufferPointer { c in plane.withUnsafeBufferPointer { _ = c.update(fromContentsOf: $0) } }
-        for i in 0..<count { w.output[i] = 0 }
+        for i in 0..<count { plane[i] = 0 }
         for (layer, rule) in rules.prefix(layerNoise.count).enumerated() {
             ATrousSmoothing.smooth(w.current, into: &w.next, scratch: &w.scratch, width: width, height: height, step: 1 << layer)
             let limit = Float(rule.threshold * sigma * layerNoise[layer]), keep = Float(1 - rule.reduction)
-            w.output.withUnsafeMutableBufferPointer { out in
+            plane.withUnsafeMutableBufferPointer { out in
                 let shared = UnsafeSendable(out)
                 w.current.withUnsafeBufferPointer { c in
                     w.next.withUnsafeBufferPointer { n in
@@ -67,6 +68,6 @@ enum WaveletRegularization {
             }
             swap(&w.current, &w.next)
         }
-        for i in 0..<count { plane[i] = w.output[i] + w.current[i] }
+        for i in 0..<count { plane[i] += w.current[i] }
     }
 }
