@@ -9,6 +9,8 @@ public struct StarCatalogue: Sendable {
         public var rate: Double
         /// Fractions of the L rate in R, G, B (sum 1), from the colour index.
         public var red: Double, green: Double, blue: Double
+        /// B−V colour index (0.1 white-blue … 1.3 orange).
+        public var colorIndex: Double = 0.65
     }
 
     public let stars: [Star]
@@ -26,7 +28,7 @@ public struct StarCatalogue: Sendable {
             _ = random.uniform()
             let f = StarColor.rgbFractions(colorIndex: colorIndex)
             return Star(x: random.uniform(in: bounds.0...bounds.2), y: random.uniform(in: bounds.1...bounds.3),
-                        rate: rate, red: f[0], green: f[1], blue: f[2])
+                        rate: rate, red: f[0], green: f[1], blue: f[2], colorIndex: colorIndex)
         }
     }
 

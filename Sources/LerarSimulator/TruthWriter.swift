@@ -16,11 +16,11 @@ struct TruthWriter {
         for panel in 1...c.panels {
             let origin = plan.panelOrigins[panel - 1]
             let starsFile = "stars_panel\(panel).csv"
-            var csv = "id,x,y,rate_L,red,green,blue\n"
+            var csv = "id,x,y,rate_L,red,green,blue,b_v\n"
             for (id, star) in renderer.catalogue.stars.enumerated() {
                 let x = star.x - origin.x, y = star.y - origin.y
                 guard x > -100, y > -100, x < Double(c.width + 100), y < Double(c.height + 100) else { continue }
-                csv += String(format: "%d,%.4f,%.4f,%.3f,%.4f,%.4f,%.4f\n", id, x, y, star.rate, star.red, star.green, star.blue)
+                csv += String(format: "%d,%.4f,%.4f,%.3f,%.4f,%.4f,%.4f,%.3f\n", id, x, y, star.rate, star.red, star.green, star.blue, star.colorIndex)
             }
             try writeText(csv, to: folder + "/" + starsFile, overwrite: overwrite)
             panels.append(SessionTruth.Panel(panel: panel, object: c.panels > 1 ? "\(c.target) Panel \(panel)" : c.target,

@@ -70,9 +70,10 @@ struct FinishCommand: ParsableCommand {
             let progress = ProgressReporter("finish")
             var done = 0
             let products = try Finisher.run(inputs, parameters: settings.parameters) { step in
+                progress.update(done, of: 10, note: step)
                 done += 1
-                progress.update(done, of: 10)
             }
+            progress.update(10, of: 10, note: "writing")
             record = try FinishFiles.write(products, to: output, panel: "1", inputs: roles, psfReferences: references, overwrite: true)
         } catch let error as ValidationError {
             throw error

@@ -10,12 +10,13 @@ final class ProgressReporter: @unchecked Sendable {
 
     init(_ label: String) { self.label = label }
 
-    func update(_ done: Int, of total: Int) {
+    /// `note` names what is running now (a step of the finish).
+    func update(_ done: Int, of total: Int, note: String? = nil) {
         lock.withLock {
             let elapsed = Date().timeIntervalSince(start)
             let eta = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
             let line = String(format: "%@ %d/%d (%.0f%%), %.1f s elapsed, ETA %.1f s", label, done, total,
-                              100 * Double(done) / Double(max(total, 1)), elapsed, eta)
+                              100 * Double(done) / Double(max(total, 1)), elapsed, eta) + (note.map { ": " + $0 } ?? "")
             if isTerminal {
                 FileHandle.standardError.write(Data(("\r" + line + (done == total ? "\n" : "")).utf8))
             } else {
