@@ -53,7 +53,10 @@ extension PipelineRunner {
                 summary.finishes.append(record)
                 summary.count("finish", computed: 1)
                 for step in record.steps { log.info(String(format: "panel %@ finish: %@ (%.2f s): %@", panel, step.name, step.seconds, step.detail)) }
-                for note in record.notes { log.info("panel \(panel) finish: note: \(note)") }
+                // A skipped step (no stars for the colour or the PSF) is a warning: the image is not what the defaults promise.
+                for note in record.notes {
+                    if note.contains("skipped") { log.warning("panel \(panel) finish: \(note)") } else { log.info("panel \(panel) finish: note: \(note)") }
+                }
                 log.info("panel \(panel): finished \(used.joined()) → \(record.outputs.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "))")
             } catch let error as PostProcessingError {
                 // The linear masters stand; the colour image could not be made from them.

@@ -148,9 +148,14 @@ public enum Finisher {
             }
         }
         if parameters.colorCalibration {
-            rgb = try timed("ColorCalibration") {
-                let result = try ColorCalibration.apply(to: rgb, parameters: parameters.calibration)
-                return (result.image, String(format: "white from %d stars; factors R %.4f, G %.4f, B %.4f", result.starsUsed, result.factors[0], result.factors[1], result.factors[2]))
+            do {
+                rgb = try timed("ColorCalibration") {
+                    let result = try ColorCalibration.apply(to: rgb, parameters: parameters.calibration)
+                    return (result.image, String(format: "white from %d stars; factors R %.4f, G %.4f, B %.4f", result.starsUsed, result.factors[0], result.factors[1], result.factors[2]))
+                }
+            } catch PostProcessingError.insufficientData(let why) {
+                // A field without enough clean stars (a nebula filling the frame) still gets its image, said plainly.
+                notes.append("colour calibration skipped: \(why); the colours are the neutralized channels' as they came")
             }
         }
         if parameters.scnr {
@@ -161,22 +166,29 @@ public enum Finisher {
 
         // Deconvolution of L, or of the RGB's luminance, with the PSF of the LN reference.
         var psf: MoffatPSF?, report: DeconvolutionReport?, before: Image?, after: Image?
+        let target = luminance ?? Image(width: rgb.width, height: rgb.height, samples: rgb.channelMean())
+        let references = inputs.psfReferences.filter { $0.width == first.width && $0.height == first.height }.map(cropped)
+        var measured: MoffatPSF?
         if parameters.deconvolution {
-            let target = luminance ?? Image(width: rgb.width, height: rgb.height, samples: rgb.channelMean())
-            let references = inputs.psfReferences.filter { $0.width == first.width && $0.height == first.height }.map(cropped)
-            let measured = try timed("PSF") { () -> (MoffatPSF, String) in
-                let source: Image
-                if references.isEmpty {
-                    notes.append("no LN reference given: the PSF was measured on the master it deconvolves")
-                    source = target
-                } else {
-                    var plane = [Float](repeating: 0, count: rgb.pixelCount)
-                    for reference in references { let mean = reference.channelMean(); for i in plane.indices { plane[i] += mean[i] / Float(references.count) } }
-                    source = Image(width: rgb.width, height: rgb.height, samples: plane)
+            do {
+                measured = try timed("PSF") { () -> (MoffatPSF, String) in
+                    let source: Image
+                    if references.isEmpty {
+                        notes.append("no LN reference given: the PSF was measured on the master it deconvolves")
+                        source = target
+                    } else {
+                        var plane = [Float](repeating: 0, count: rgb.pixelCount)
+                        for reference in references { let mean = reference.channelMean(); for i in plane.indices { plane[i] += mean[i] / Float(references.count) } }
+                        source = Image(width: rgb.width, height: rgb.height, samples: plane)
+                    }
+                    let psf = try PSFEstimator.measure(plane: source.samples, width: source.width, height: source.height, parameters: parameters.psf)
+                    return (psf, String(format: "Moffat FWHM %.2f × %.2f px at %.0f°, β %.2f, from %d stars", psf.fwhmMajor, psf.fwhmMinor, psf.angle, psf.beta, psf.starCount))
                 }
-                let psf = try PSFEstimator.measure(plane: source.samples, width: source.width, height: source.height, parameters: parameters.psf)
-                return (psf, String(format: "Moffat FWHM %.2f × %.2f px at %.0f°, β %.2f, from %d stars", psf.fwhmMajor, psf.fwhmMinor, psf.angle, psf.beta, psf.starCount))
+            } catch PostProcessingError.insufficientData(let why) {
+                notes.append("deconvolution skipped: \(why)")
             }
+        }
+        if let measured {
             psf = measured
             let (sharp, r) = timed("Deconvolution") { () -> ((Image, DeconvolutionReport), String) in
                 let result = Deconvolution.apply(to: luminance ?? rgb, psf: measured, parameters: parameters.deconvolutionParameters)

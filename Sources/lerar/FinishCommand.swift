@@ -34,6 +34,8 @@ struct FinishCommand: ParsableCommand {
     @Option(help: "A sky rectangle X,Y,WIDTH,HEIGHT in the masters' px for the background neutralization; default: found automatically.") var backgroundRegion: String?
     @Flag(help: "Skip the deconvolution.") var noDeconvolution = false
     @Flag(help: "Skip SCNR.") var noScnr = false
+    @Flag(help: "Skip the background neutralization.") var noBackgroundNeutralization = false
+    @Flag(help: "Skip the colour calibration (it is skipped with a note when the field has too few clean stars).") var noColorCalibration = false
     @Flag(help: "Skip LinearFit.") var noLinearFit = false
     @Flag(help: "Replace outputs that exist.") var overwrite = false
     @Flag(help: "Print a JSON report (schema lerar.finish, version 1).") var json = false
@@ -50,6 +52,8 @@ struct FinishCommand: ParsableCommand {
         if let iterations { settings.deconvolutionIterations = iterations }
         if noDeconvolution { settings.deconvolution = false }
         if noScnr { settings.scnr = false }
+        if noBackgroundNeutralization { settings.backgroundNeutralization = false }
+        if noColorCalibration { settings.colorCalibration = false }
         if noLinearFit { settings.linearFit = false }
         if let backgroundRegion {
             let numbers = backgroundRegion.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
