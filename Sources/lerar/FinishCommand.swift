@@ -17,7 +17,9 @@ struct FinishCommand: ParsableCommand {
         --luminance/--red/--green/--blue/--color says otherwise. They must share one grid (as `lerar run` writes them for a panel). \
         The deconvolution's PSF is fitted on the LN references (--psf-reference; by default the LN_Reference_<stack> beside each \
         masterLight_<stack>); without one, on the master itself. Writes RGB_linear.xisf, LRGB.xisf or RGB.xisf, a 16-bit TIFF, \
-        a PNG preview, PSF.xisf and finish.json into the output folder. `lerar run` does the same per panel (finish.mode).
+        a PNG preview, PSF.xisf, the deconvolved plane and finish.json into the output folder. A field with too few clean \
+        stars is still finished: the colour calibration or the deconvolution is skipped with a note. Exit status 0, or 1 \
+        with the file and the cause (sizes that differ, a missing channel, an unreadable master). `lerar run` does the same per panel (finish.mode).
         """
     )
     @Argument(help: "Linear masters (FITS or XISF).", completion: .file()) var masters: [String] = []
@@ -29,7 +31,7 @@ struct FinishCommand: ParsableCommand {
     @Option(help: "A colour (OSC) master.", completion: .file()) var color: String?
     @Option(parsing: .singleValue, help: "LN reference to fit the PSF on; repeat for R, G and B.", completion: .file()) var psfReference: [String] = []
     @Option(help: "A lerar run configuration file; its finish: section sets every step.", completion: .file()) var config: String?
-    @Option(help: "auto (STF) or arcsinh (keeps star colour); default: the configuration's (\(PipelineConfiguration.Finish().stretch.rawValue)).") var stretch: FinishStretch?
+    @Option(help: "auto (STF), arcsinh (keeps star colour) or histogram (the configuration's shadows, midtones, highlights); default: the configuration's (\(PipelineConfiguration.Finish().stretch.rawValue)).") var stretch: FinishStretch?
     @Option(help: "Most deconvolution iterations; default: the configuration's (\(PipelineConfiguration.Finish().deconvolutionIterations)).") var iterations: Int?
     @Option(help: "A sky rectangle X,Y,WIDTH,HEIGHT in the masters' px for the background neutralization; default: found automatically.") var backgroundRegion: String?
     @Flag(help: "Skip the deconvolution.") var noDeconvolution = false
