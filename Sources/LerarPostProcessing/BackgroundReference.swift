@@ -1,5 +1,6 @@
 import Foundation
 import LerarCore
+import LerarRegistration
 
 /// Where the sky background of a colour image is measured.
 public enum BackgroundRegion: Sendable, Equatable, Codable {
@@ -97,7 +98,7 @@ public struct BackgroundReference: Sendable, Equatable, Codable {
             }
         }
         guard !cells.isEmpty else { return ([], 0, 0) }
-        let typicalSigma = BackgroundMath.median(cells.map(\.sigma))
+        let typicalSigma = BackgroundGrid.median(cells.map(\.sigma))
         let ranked = cells.sorted { $0.median < $1.median }
         let darkest = ranked.prefix(max(1, Int((Double(ranked.count) * parameters.darkestFraction).rounded(.up))))
         var chosen = darkest.filter { $0.peak - $0.median <= 5 * max(typicalSigma, $0.sigma) }
@@ -114,15 +115,5 @@ public struct BackgroundReference: Sendable, Equatable, Codable {
             }
         }
         return (pixels, chosen.count, cells.count)
-    }
-}
-
-/// Small order statistics on Double arrays.
-enum BackgroundMath {
-    static func median(_ values: [Double]) -> Double {
-        let finite = values.filter(\.isFinite).sorted()
-        guard !finite.isEmpty else { return .nan }
-        let mid = finite.count / 2
-        return finite.count % 2 == 1 ? finite[mid] : (finite[mid - 1] + finite[mid]) / 2
     }
 }

@@ -51,7 +51,7 @@ public enum ColorCalibration {
             throw PostProcessingError.insufficientData("colour calibration: \(photometry.count) unsaturated stars above \(parameters.detectionSigma) σ; at least 5 are needed")
         }
         // The median of each channel's share of the star's flux: robust against a few odd (variable, blended) stars.
-        var white = (0..<3).map { c in BackgroundMath.median(photometry.map { $0[c] / ($0[0] + $0[1] + $0[2]) * 3 }) }
+        var white = (0..<3).map { c in BackgroundGrid.median(photometry.map { $0[c] / ($0[0] + $0[1] + $0[2]) * 3 }) }
         let strongest = white.max() ?? 1
         let factors = white.map { strongest / $0 }
         var output = image
@@ -75,11 +75,7 @@ public enum StarColorPhotometry {
     public static func measure(_ image: Image, parameters: ColorCalibrationParameters) -> [[Double]] {
         let width = image.width, height = image.height
         let luminance = image.channelMean()
-        let grid = BackgroundGrid(plane: luminance, width: width, height: height, cellSize: 64)
-        let map = grid.map(width: width, height: height)
-        let sigma = grid.residualSigma(luminance, width: width, height: height, map: map)
-        var stars = SimpleStarFinder.find(plane: luminance, width: width, height: height, background: grid, sigma: sigma,
-                                          threshold: parameters.detectionSigma, backgroundMap: map)
+        var stars = StarSurvey(plane: luminance, width: width, height: height, cellSize: 64).stars(threshold: parameters.detectionSigma)
         stars.sort { $0.flux > $1.flux }
         let planes = (0..<3).map { c in image.withChannel(c) { Array($0) } }
         var result: [[Double]] = []
@@ -121,7 +117,7 @@ public enum StarColorPhotometry {
                 }
             }
             guard annulus.count >= 8 else { return nil }
-            fluxes.append(sum - Double(count) * BackgroundMath.median(annulus))
+            fluxes.append(sum - Double(count) * BackgroundGrid.median(annulus))
         }
         return fluxes
     }

@@ -164,12 +164,9 @@ public enum Deconvolution {
         var mask = [Float](repeating: 0, count: width * height)
         // Cells of about 6 FWHM: the sky map follows extended objects (a star's halo on a galaxy ends at the galaxy,
         // not at the sky beside it) while each cell's clipped median still ignores the stars.
-        let grid = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(16, Int((6 * psf.fwhmMajor).rounded())))
-        let map = grid.map(width: width, height: height)
-        guard parameters.deringingAmount > 0 else { return (mask, 0, map) }
-        let sigma = grid.residualSigma(plane, width: width, height: height, map: map)
-        let stars = SimpleStarFinder.find(plane: plane, width: width, height: height, background: grid, sigma: sigma,
-                                          threshold: parameters.deringingStarSigma, backgroundMap: map)
+        let survey = StarSurvey(plane: plane, width: width, height: height, cellSize: max(16, Int((6 * psf.fwhmMajor).rounded())))
+        guard parameters.deringingAmount > 0 else { return (mask, 0, survey.skyMap) }
+        let stars = survey.stars(threshold: parameters.deringingStarSigma)
         let radius = 3 * psf.fwhmMajor
         for star in stars {
             let r = Int(radius.rounded(.up))
@@ -179,6 +176,6 @@ public enum Deconvolution {
                 }
             }
         }
-        return (ATrousSmoothing.residual(mask, width: width, height: height, layers: 2), stars.count, map)
+        return (ATrousSmoothing.residual(mask, width: width, height: height, layers: 2), stars.count, survey.skyMap)
     }
 }

@@ -166,12 +166,11 @@ public enum Finisher {
 
         // Deconvolution of L, or of the RGB's luminance, with the PSF of the LN reference.
         var psf: MoffatPSF?, report: DeconvolutionReport?, before: Image?, after: Image?
-        let target = luminance ?? Image(width: rgb.width, height: rgb.height, samples: rgb.channelMean())
-        let references = inputs.psfReferences.filter { $0.width == first.width && $0.height == first.height }.map(cropped)
-        var measured: MoffatPSF?
         if parameters.deconvolution {
+            let target = luminance ?? Image(width: rgb.width, height: rgb.height, samples: rgb.channelMean())
             do {
-                measured = try timed("PSF") { () -> (MoffatPSF, String) in
+                psf = try timed("PSF") { () -> (MoffatPSF, String) in
+                    let references = inputs.psfReferences.filter { $0.width == first.width && $0.height == first.height }.map(cropped)
                     let source: Image
                     if references.isEmpty {
                         notes.append("no LN reference given: the PSF was measured on the master it deconvolves")
@@ -187,18 +186,17 @@ public enum Finisher {
             } catch PostProcessingError.insufficientData(let why) {
                 notes.append("deconvolution skipped: \(why)")
             }
-        }
-        if let measured {
-            psf = measured
-            let (sharp, r) = timed("Deconvolution") { () -> ((Image, DeconvolutionReport), String) in
-                let result = Deconvolution.apply(to: luminance ?? rgb, psf: measured, parameters: parameters.deconvolutionParameters)
-                return (result, String(format: "%d iterations, %.3f s each, last change %.4f, %d stars protected", result.report.iterationsRun,
-                                       result.report.secondsPerIteration, result.report.lastChange, result.report.protectedStars))
+            if let measured = psf {
+                let (sharp, r) = timed("Deconvolution") { () -> ((Image, DeconvolutionReport), String) in
+                    let result = Deconvolution.apply(to: luminance ?? rgb, psf: measured, parameters: parameters.deconvolutionParameters)
+                    return (result, String(format: "%d iterations, %.3f s each, last change %.4f, %d stars protected", result.report.iterationsRun,
+                                           result.report.secondsPerIteration, result.report.lastChange, result.report.protectedStars))
+                }
+                report = r
+                before = target
+                after = luminance == nil ? Image(width: sharp.width, height: sharp.height, samples: sharp.channelMean()) : sharp
+                if luminance != nil { luminance = sharp } else { rgb = sharp }
             }
-            report = r
-            before = target
-            after = luminance == nil ? Image(width: sharp.width, height: sharp.height, samples: sharp.channelMean()) : sharp
-            if luminance != nil { luminance = sharp } else { rgb = sharp }
         }
 
         // Stretch, then LRGB.

@@ -24,14 +24,11 @@ public struct PSFEstimatorParameters: Sendable, Equatable, Codable {
 /// The mean elliptical Moffat PSF of an image's bright, unsaturated, isolated stars.
 public enum PSFEstimator {
     public static func measure(plane: [Float], width: Int, height: Int, parameters: PSFEstimatorParameters = .init()) throws -> MoffatPSF {
-        let grid = BackgroundGrid(plane: plane, width: width, height: height, cellSize: 64)
-        let map = grid.map(width: width, height: height)
-        let sigma = grid.residualSigma(plane, width: width, height: height, map: map)
+        let survey = StarSurvey(plane: plane, width: width, height: height, cellSize: 64)
         let maximum = plane.lazy.filter(\.isFinite).max().map(Double.init) ?? 1
-        var stars = SimpleStarFinder.find(plane: plane, width: width, height: height, background: grid, sigma: sigma,
-                                          threshold: parameters.detectionSigma, backgroundMap: map)
         let saturated = parameters.saturationFraction * maximum
-        stars = stars.filter { $0.peak + Double(map[Int($0.y) * width + Int($0.x)]) < saturated }
+        var stars = survey.stars(threshold: parameters.detectionSigma)
+            .filter { $0.peak + Double(survey.skyMap[Int($0.y) * width + Int($0.x)]) < saturated }
         stars.sort { $0.flux > $1.flux }
         var fits: [PSFFit] = []
         for (index, star) in stars.enumerated() where fits.count < parameters.maximumStars {
@@ -53,7 +50,7 @@ public enum PSFEstimator {
             cx += e * cos(t); sx += e * sin(t)
         }
         let angle = cx == 0 && sx == 0 ? 0 : atan2(sx, cx) * 90 / .pi
-        return MoffatPSF(fwhmMajor: BackgroundMath.median(kept.map(\.fwhmMajor)), fwhmMinor: BackgroundMath.median(kept.map(\.fwhmMinor)),
-                         angle: angle, beta: BackgroundMath.median(kept.compactMap(\.beta)), starCount: kept.count)
+        return MoffatPSF(fwhmMajor: BackgroundGrid.median(kept.map(\.fwhmMajor)), fwhmMinor: BackgroundGrid.median(kept.map(\.fwhmMinor)),
+                         angle: angle, beta: BackgroundGrid.median(kept.compactMap(\.beta)), starCount: kept.count)
     }
 }
