@@ -57,6 +57,21 @@ public enum PreviewRenderer {
         return PNGEncoder.encode(width: preview.width, height: preview.height, channels: preview.channels, pixels: preview.pixels)
     }
 
+    /// An 8-bit PNG of a display-ready image (already stretched to [0, 1]; no further stretch), block-averaged down
+    /// to at most `maxWidth` px; no data is black.
+    public static func displayPNG(_ image: Image, maxWidth: Int) -> Data {
+        let factor = max(1, Int((Double(image.width) / Double(maxWidth)).rounded(.up)))
+        let width = max(1, image.width / factor), height = max(1, image.height / factor), channels = image.channelCount >= 3 ? 3 : 1
+        var pixels = [UInt8](repeating: 0, count: width * height * channels)
+        for channel in 0..<channels {
+            let reduced = image.withChannel(channel) { binned($0, width: image.width, factor: factor, outWidth: width, outHeight: height) }
+            for i in 0..<(width * height) where reduced[i].isFinite {
+                pixels[i * channels + channel] = UInt8((255 * min(1, max(0, reduced[i]))).rounded())
+            }
+        }
+        return PNGEncoder.encode(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
     /// Grey previews side by side (each stretched on its own), separated by a black gap: LRGB stacks at a glance.
     public static func sideBySide(_ images: [Image], maxWidth: Int = 480, gap: Int = 8) -> Data {
         let previews = images.map { render($0, maxWidth: maxWidth) }

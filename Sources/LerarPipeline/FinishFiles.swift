@@ -35,6 +35,13 @@ public enum FinishRoles {
 
     /// Roles in display order.
     public static let order = ["L", "R", "G", "B", "RGB"]
+
+    /// The finish's inputs read from files: role (L, R, G, B, RGB) → master, and the LN references for the PSF.
+    public static func readInputs(_ masters: [String: String], psfReferences: [String]) throws -> FinishInputs {
+        let images = try masters.mapValues { try ImageFile.read($0) }
+        return FinishInputs(luminance: images["L"], red: images["R"], green: images["G"], blue: images["B"], color: images["RGB"],
+                            psfReferences: try psfReferences.map { try ImageFile.read($0) })
+    }
 }
 
 /// Writes the finish's products into a folder (WBPP-like names): `RGB_linear.xisf` (Float32: combined, neutralized,
@@ -58,7 +65,7 @@ public enum FinishFiles {
         try ImageFile.write(final, to: path("\(stem).xisf"), options: float)
         try TIFFWriter.write(final, to: path("\(stem).tif"), overwrite: overwrite)
         let preview = path("\(stem).png")
-        try AtomicFileWriter.write(displayPNG(final, maxWidth: 1600), to: preview, overwrite: overwrite)
+        try AtomicFileWriter.write(PreviewRenderer.displayPNG(final, maxWidth: 1600), to: preview, overwrite: overwrite)
         outputs += [path("\(stem).xisf"), path("\(stem).tif"), preview]
         var cropPath: String?
         if let psf = products.psf {
@@ -87,28 +94,6 @@ public enum FinishFiles {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFileWriter.write(try encoder.encode(record), to: path("finish.json"), overwrite: overwrite)
         return record
-    }
-
-    /// An 8-bit PNG of a display-ready image (no further stretch), block-averaged to at most `maxWidth` px.
-    public static func displayPNG(_ image: Image, maxWidth: Int) -> Data {
-        let factor = max(1, Int((Double(image.width) / Double(maxWidth)).rounded(.up)))
-        let width = max(1, image.width / factor), height = max(1, image.height / factor), channels = image.channelCount >= 3 ? 3 : 1
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
-        for c in 0..<channels {
-            image.withChannel(c) { plane in
-                for y in 0..<height {
-                    for x in 0..<width {
-                        var sum: Float = 0, n: Float = 0
-                        for dy in 0..<factor { for dx in 0..<factor {
-                            let v = plane[(y * factor + dy) * image.width + x * factor + dx]
-                            if v.isFinite { sum += v; n += 1 }
-                        } }
-                        pixels[(y * width + x) * channels + c] = n > 0 ? UInt8((255 * min(1, max(0, sum / n))).rounded()) : 0
-                    }
-                }
-            }
-        }
-        return PNGEncoder.encode(width: width, height: height, channels: channels, pixels: pixels)
     }
 
     /// The PSF kernel enlarged to about 160 px, square-root stretched so its wings show.

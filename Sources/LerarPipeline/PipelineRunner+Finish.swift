@@ -40,9 +40,7 @@ extension PipelineRunner {
                 continue
             }
             do {
-                let image = { (role: String) in try inputs[role].map { try ImageFile.read($0) } }
-                let finishInputs = FinishInputs(luminance: try image("L"), red: try image("R"), green: try image("G"), blue: try image("B"),
-                                                color: try image("RGB"), psfReferences: try psfReferences.map { try ImageFile.read($0) })
+                let finishInputs = try FinishRoles.readInputs(inputs, psfReferences: psfReferences)
                 var done = 0
                 let products = try Finisher.run(finishInputs, parameters: configuration.finish.parameters) { [observer] step in
                     observer.advanced("finish: \(step)", done: done, total: 10)

@@ -8,15 +8,16 @@ public enum ATrousSmoothing {
     /// dilated 2^firstLayer); borders mirror, NaN samples are skipped.
     public static func residual(_ plane: [Float], width: Int, height: Int, layers: Int, firstLayer: Int = 0) -> [Float] {
         var current = plane
-        var scratch = [Float](repeating: 0, count: plane.count)
+        var next = [Float](repeating: 0, count: plane.count), scratch = next
         for layer in firstLayer..<(firstLayer + max(0, layers)) {
-            smooth(current, into: &current, scratch: &scratch, width: width, height: height, step: 1 << layer)
+            smooth(current, into: &next, scratch: &scratch, width: width, height: height, step: 1 << layer)
+            swap(&current, &next)
         }
         return current
     }
 
-    /// `output` = `input` convolved once with the kernel dilated to `step` (both passes); `output` may be `input`'s
-    /// copy, `scratch` holds the first pass. Buffers are the plane's size and reused by callers that loop.
+    /// `output` = `input` convolved once with the kernel dilated to `step` (both passes); `scratch` holds the first
+    /// pass. Buffers are the plane's size and reused by callers that loop.
     static func smooth(_ input: [Float], into output: inout [Float], scratch: inout [Float], width: Int, height: Int, step: Int) {
         pass(input, into: &scratch, width: width, height: height, step: step, horizontal: true)
         pass(scratch, into: &output, width: width, height: height, step: step, horizontal: false)

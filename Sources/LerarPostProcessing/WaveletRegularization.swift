@@ -34,15 +34,8 @@ enum WaveletRegularization {
         }
     }
 
-    /// `plane` with each layer's non-significant coefficients attenuated; `sigma` is the plane's noise, image units.
-    static func regularize(_ plane: [Float], width: Int, height: Int, sigma: Double, rules: [WaveletLayerRule]) -> [Float] {
-        var workspace = Workspace(count: plane.count)
-        var copy = plane
-        regularize(&copy, width: width, height: height, sigma: sigma, rules: rules, workspace: &workspace)
-        return copy
-    }
-
-    /// In place, with the caller's buffers.
+    /// `plane` with each layer's non-significant coefficients attenuated, in place, with the caller's buffers;
+    /// `sigma` is the plane's noise, image units.
     static func regularize(_ plane: inout [Float], width: Int, height: Int, sigma: Double, rules: [WaveletLayerRule], workspace w: inout Workspace) {
         guard !rules.isEmpty, sigma > 0 else { return }
         let count = plane.count

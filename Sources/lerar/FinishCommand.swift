@@ -70,9 +70,7 @@ struct FinishCommand: ParsableCommand {
             }
             let roles = try assignRoles()
             let references = psfReference.isEmpty ? defaultReferences(roles) : psfReference
-            let images = try roles.mapValues { try ImageFile.read($0) }
-            let inputs = FinishInputs(luminance: images["L"], red: images["R"], green: images["G"], blue: images["B"], color: images["RGB"],
-                                      psfReferences: try references.map { try ImageFile.read($0) })
+            let inputs = try FinishRoles.readInputs(roles, psfReferences: references)
             let progress = ProgressReporter("finish")
             var done = 0
             let products = try Finisher.run(inputs, parameters: settings.parameters) { step in
