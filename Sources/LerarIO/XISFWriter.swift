@@ -98,7 +98,7 @@ public enum XISFWriter {
             xml += XISFPropertyCodec.encode(property) + "\n"
         }
         xml += "</Image>\n<Metadata>\n"
-        let now = ISO8601DateFormatter().string(from: Date())
+        let now = ISO8601DateFormatter().string(from: Self.creationTime())
         xml += "<Property id=\"XISF:CreationTime\" type=\"TimePoint\" value=\"\(now)\"/>\n"
         xml += "<Property id=\"XISF:CreatorApplication\" type=\"String\">\(escape(LerarVersion.application))</Property>\n"
         xml += "<Property id=\"XISF:CreatorOS\" type=\"String\">Linux</Property>\n"
@@ -110,5 +110,14 @@ public enum XISFWriter {
         }
         xml += "</Metadata>\n</xisf>"
         return xml
+    }
+}
+
+extension XISFWriter {
+    /// The file's creation time: now, or `SOURCE_DATE_EPOCH` (s since 1970) where set, the reproducible-builds
+    /// convention, so two runs (local or on a cluster) can be compared byte for byte.
+    static func creationTime() -> Date {
+        if let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        return Date()
     }
 }

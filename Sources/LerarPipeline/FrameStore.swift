@@ -59,7 +59,9 @@ extension PipelineRunner {
         let share = configuration.output.heldFrameBytes
         let needed = frames.reduce(0) { $0 + $1.imageBytes }
         var reason: String?
-        if configuration.output.keepIntermediates {
+        if options.scope.isStep {
+            reason = "a step of a cluster run hands its frames to the next level's tasks through files"
+        } else if configuration.output.keepIntermediates {
             reason = "output.keepIntermediates is on"
         } else if configuration.drizzleParameters != nil {
             reason = "drizzle reads the calibrated files"

@@ -274,6 +274,10 @@ public enum PipelineError: Error, LocalizedError {
     case outputLocked(path: String, holder: String)
     case inputInsideOutput(input: String, output: String)
     case cannotWrite(path: String, reason: String)
+    /// A `lerar step` found work of an earlier level missing from the cache.
+    case stepNotReady(String)
+    /// A step of a cluster run failed: which, and the end of its log.
+    case stepFailed(step: String, log: String)
 
     public var errorDescription: String? {
         switch self {
@@ -285,6 +289,8 @@ public enum PipelineError: Error, LocalizedError {
         case let .inputInsideOutput(input, output): "the input \(input) is inside the output folder \(output): give the run a folder of its own"
         case let .outputLocked(path, holder): "the output folder \(path) is in use by another lerar run (\(holder)); wait for it to finish or choose another folder"
         case let .cannotWrite(path, reason): "cannot write to \(path): \(reason)"
+        case let .stepNotReady(what): "this step needs earlier work that is not done: \(what); run the earlier levels first (`lerar plan` shows what is done)"
+        case let .stepFailed(step, log): "\(step) failed; the end of its log:\n\(log)"
         }
     }
 }

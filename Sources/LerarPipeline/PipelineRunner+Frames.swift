@@ -88,8 +88,15 @@ extension PipelineRunner {
 
     /// Measurements of every frame: from the cache, else from its calibrated file.
     func measure() throws {
-        let missing = frames.indices.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
+        var missing = frames.indices.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
         summary.count("measure", reused: frames.count - missing.count)
+        if options.scope.isStep {
+            // A calibrate step does its own lights; any other step needs every light measured before it.
+            let others = missing.filter { !mayCompute(.calibrate, frames[$0].path) }
+            if case .calibrate = options.scope { missing = missing.filter { mayCompute(.calibrate, frames[$0].path) } } else if let first = others.first {
+                throw PipelineError.stepNotReady("\(others.count) lights are not calibrated and measured, e.g. \(frames[first].path)")
+            }
+        }
         try ensureCalibrated(missing)
         let still = missing.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
         let snapshot = frames, journal = self.cache!, source = store.source
@@ -161,8 +168,15 @@ extension PipelineRunner {
         let accepted = frames.indices.filter { frames[$0].registerKey != nil }
         // Frames left out by selection are not registered: their calibrated images give their room to registered ones.
         store.release(frames.indices.filter { frames[$0].registerKey == nil }.map { frames[$0].calibrated })
-        let missing = accepted.filter { cache.record(frames[$0].registerKey!) == nil }
+        var missing = accepted.filter { cache.record(frames[$0].registerKey!) == nil }
         summary.count("register", reused: accepted.count - missing.count)
+        if options.scope.isStep {
+            // A register step does its own lights; a later step needs every accepted light registered before it.
+            let others = missing.filter { !mayCompute(.register, frames[$0].path) }
+            if case .register = options.scope { missing = missing.filter { mayCompute(.register, frames[$0].path) } } else if let first = others.first {
+                throw PipelineError.stepNotReady("\(others.count) lights are not registered, e.g. \(frames[first].path)")
+            }
+        }
         try register(missing)
         for index in accepted {
             frames[index].registration = cache.payload(frames[index].registerKey!, as: Registrar.FrameReport.self)

@@ -29,19 +29,54 @@ extension PipelineRunner {
                           in: layout.path(.normalized, stack: frames[index].stack.name))
     }
 
+    func lnReferencePath(_ stack: StackID) -> String {
+        (folder(.master) as NSString).appendingPathComponent("LN_Reference_\(stack.name).\(configuration.output.format)")
+    }
+
     func masterLightPath(_ stack: StackID) -> String {
         (folder(.master) as NSString).appendingPathComponent("masterLight_\(stack.name).\(configuration.output.format)")
     }
 
-    func integrateStacks() throws {
-        let local = configuration.normalization.method == .local
-        let ln = configuration.localNormalizationParameters
+    /// A stack's share of the integration stage: its accepted frames and the keys of its LN reference and integration.
+    struct StackWork {
+        var all: [Int], members: [Int]
+        var lnKey: String?
+        var integrateKey: String
+    }
+
+    /// The stacks in the order they are integrated (by panel, then name).
+    func orderedStacks() -> [StackID] {
         var panelOf: [StackID: String] = [:]
         for frame in frames { panelOf[frame.stack] = frame.panel.description }
-        let stacks = panelOf.keys.sorted { (panelOf[$0]!, $0) < (panelOf[$1]!, $1) }
-        for stack in stacks {
-            let all = frames.indices.filter { frames[$0].stack == stack }
-            let members = all.filter { frames[$0].rejection == nil && frames[$0].registration?.output != nil }
+        return panelOf.keys.sorted { (panelOf[$0]!, $0) < (panelOf[$1]!, $1) }
+    }
+
+    /// Members and keys of `stack` once its frames are registered (sets the members' `normalizeKey`).
+    func stackWork(_ stack: StackID) -> StackWork {
+        let all = frames.indices.filter { frames[$0].stack == stack }
+        let members = all.filter { frames[$0].rejection == nil && frames[$0].registration?.output != nil }
+        var inputKeys: [String] = members.map { frames[$0].registerKey! }
+        var lnKey: String?
+        if configuration.normalization.method == .local {
+            let key = StepCache.key("lnref", inputKeys + [StepCache.describe(configuration.localNormalizationParameters), "\(configuration.normalization.referenceFrames)",
+                                                          "\(configuration.normalization.flattenReference)"])
+            lnKey = key
+            // The record holds the LN function itself (drizzle applies it where each drop lands).
+            for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key, "function"]) }
+            inputKeys = members.map { frames[$0].normalizeKey! }
+        }
+        let weights = members.map { String(format: "%.6g", integrationWeight($0)) }
+        let parameters = configuration.integrationParameters(weights: [:])
+        let settings: [String] = [StepCache.describe(parameters), "\(configuration.integration.autocrop)", configuration.output.format]
+            + (configuration.drizzleParameters.map { [StepCache.describe($0)] } ?? [])
+        return StackWork(all: all, members: members, lnKey: lnKey, integrateKey: StepCache.key("integrate", inputKeys + weights + settings))
+    }
+
+    func integrateStacks() throws {
+        let local = configuration.normalization.method == .local
+        for stack in orderedStacks() {
+            let work = stackWork(stack)
+            let (all, members, lnKey, key) = (work.all, work.members, work.lnKey, work.integrateKey)
             let first = frames[all[0]]
             var row = RunSummary.Stack(name: stack.name, filter: first.filter, panel: first.panel.description,
                                        registrationReference: registrationReferences[first.panel.description].map { r in r.index.map { frames[$0].path } ?? r.path },
@@ -52,20 +87,8 @@ extension PipelineRunner {
                 summary.stacks.append(row)
                 continue
             }
-            var inputKeys: [String] = members.map { frames[$0].registerKey! }
-            var lnKey: String?
-            if local {
-                let key = StepCache.key("lnref", inputKeys + [StepCache.describe(ln), "\(configuration.normalization.referenceFrames)", "\(configuration.normalization.flattenReference)"])
-                lnKey = key
-                // The record holds the LN function itself (drizzle applies it where each drop lands).
-                for index in members { frames[index].normalizeKey = StepCache.key("normalize", [frames[index].registerKey!, key, "function"]) }
-                inputKeys = members.map { frames[$0].normalizeKey! }
-            }
-            let weights = members.map { String(format: "%.6g", integrationWeight($0)) }
-            let parameters = configuration.integrationParameters(weights: [:])
-            let settings: [String] = [StepCache.describe(parameters), "\(configuration.integration.autocrop)", configuration.output.format]
-                + (configuration.drizzleParameters.map { [StepCache.describe($0)] } ?? [])
-            let key = StepCache.key("integrate", inputKeys + weights + settings)
+            // The steps before the integration do their share of the stack and go on to the next one.
+            if try stackStepShare(stack, members: members, lnKey: lnKey, integrateKey: key) { continue }
             let result: StackResult
             if cache.intact(key) != nil, let cached = cache.payload(key, as: StackResult.self) {
                 result = cached
@@ -113,7 +136,7 @@ extension PipelineRunner {
     /// to the best one, averaged without rejection (WBPP's build).
     func ensureLNReference(stack: StackID, members: [Int], key: String) throws -> String {
         clock.start("LN reference"); defer { clock.stop() }
-        let path = (folder(.master) as NSString).appendingPathComponent("LN_Reference_\(stack.name).\(configuration.output.format)")
+        let path = lnReferencePath(stack)
         if cache.intact(key) != nil {
             summary.count("LN reference", reused: 1)
             return path

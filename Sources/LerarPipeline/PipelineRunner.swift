@@ -16,6 +16,11 @@ public final class PipelineRunner: @unchecked Sendable {
         public var configuration: PipelineConfiguration
         /// Link and show what would be done; process nothing.
         public var dryRun = false
+        /// The share of the run this process does (`lerar step` runs one plan level's share).
+        public var scope: RunScope = .all
+        /// The link made with the plan: a step uses it instead of cataloguing the folders again, so every step keys
+        /// the same files the plan did.
+        public var linkPlan: LinkPlan?
 
         public init(roots: [String], output: String, configuration: PipelineConfiguration = PipelineConfiguration()) {
             self.roots = roots
@@ -98,29 +103,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// (unless `link.allowMissing`), `interrupted` when the observer asked to stop.
     public func run() throws -> RunSummary {
         let start = Date()
-        try configuration.validate()
-        for root in options.roots {
-            if OutputFolder.contains(root, output) { throw PipelineError.outputInsideInput(output) }
-            // The other way round, the run's folders would mix with the data, and scans would skip it (the marker).
-            if OutputFolder.contains(output, root) { throw PipelineError.inputInsideOutput(input: root, output: output) }
-        }
-        // One run per output folder: a second one would mix its frames into the first one's masters.
-        let folderLock = try OutputFolder(path: output, command: "lerar run " + options.roots.joined(separator: " "))
-        outputFolder = folderLock
-        let leftovers = folderLock.removeLeftovers()
-        let stamp = Self.fileStamp(start)
-        let logPath = options.dryRun ? nil : try Self.uniqueFile(in: folder(.logs), stem: "run-\(stamp)", extension: "log")
-        log = try RunLog(path: logPath, observer: observer)
-        summary.log = log.path
-        summary.dryRun = options.dryRun
-        if let logPath {
-            try AtomicFileWriter.write(Data(PipelineConfigurationFile.yaml(configuration).utf8),
-                                       to: (logPath as NSString).deletingPathExtension + ".config.yaml", overwrite: true)
-        }
-        log.info("\(LerarVersion.application) run: \(options.roots.joined(separator: " ")) → \(output)")
-        for name in leftovers { log.info("removed \(name), left behind by an earlier run that was stopped") }
-        cache = try StepCache(folder: folder(.cache))
-
+        try openRun(start)
         try timed("link") { try link(); try prepareFrames() }
         chooseFrameStore()
         chooseFramesInFlight()
@@ -129,12 +112,18 @@ public final class PipelineRunner: @unchecked Sendable {
             summary.seconds = Date().timeIntervalSince(start)
             return summary
         }
+        let scope = options.scope
+        guard scope.reaches(.masters) else { return summary }
         try timed("masters") { try buildMasters() }
+        guard scope.reaches(.calibrate) else { return finishedStep(start) }
         try timed("measure") { try measure() }
+        guard scope.reaches(.register) else { return finishedStep(start) }
         select()
         try chooseRegistrationReferences()
         try timed("register") { try registerAll() }
+        guard scope.reaches(.integrate) else { return finishedStep(start) }
         try timed("integrate") { try integrateStacks() }
+        guard scope.reaches(.final) else { return finishedStep(start) }
         try timed("autocrop") { try autocropPanels(); removeIntermediates() }
         try timed("finish") { try finishPanels() }
         if store.spilled > 0 {
@@ -148,11 +137,62 @@ public final class PipelineRunner: @unchecked Sendable {
             summary.report = try RunReport(summary: summary, plan: plan, configuration: configuration, folder: folder(.report)).write()
         }
         recordStageTimes()
+        // For scripts, and for `lerar run --executor slurm`, which shows it when its last step ends.
+        try AtomicFileWriter.write(try summary.jsonData(), to: (folder(.report) as NSString).appendingPathComponent("summary.json"), overwrite: true)
         log.info("time per stage: " + summary.stages.compactMap { stage in stage.seconds.map { String(format: "%@ %.2f s", stage.stage, $0) } }.joined(separator: ", "))
         log.info("peak RSS at the end of each stage: " + summary.stages.compactMap { stage in stage.peakResidentMB.map { "\(stage.stage) \($0) MiB" } }.joined(separator: ", "))
         log.info("report: \(summary.report ?? "")")
         log.info(String(format: "finished in %.1f s: %d items computed, %d taken from the cache", summary.seconds, summary.computed,
                         summary.stages.reduce(0) { $0 + $1.reused }))
+        return summary
+    }
+
+    /// Checks the configuration and folders, locks the output folder (not for a step: the run that submitted it holds
+    /// the lock), opens the log and the cache.
+    func openRun(_ start: Date) throws {
+        try configuration.validate()
+        for root in options.roots {
+            if OutputFolder.contains(root, output) { throw PipelineError.outputInsideInput(output) }
+            // The other way round, the run's folders would mix with the data, and scans would skip it (the marker).
+            if OutputFolder.contains(output, root) { throw PipelineError.inputInsideOutput(input: root, output: output) }
+        }
+        let scope = options.scope
+        var leftovers: [String] = []
+        if scope == .all {
+            // One run per output folder: a second one would mix its frames into the first one's masters.
+            let folderLock = try OutputFolder(path: output, command: "lerar run " + options.roots.joined(separator: " "))
+            outputFolder = folderLock
+            leftovers = folderLock.removeLeftovers()
+        }
+        let stamp = Self.fileStamp(start)
+        let stem = scope == .all ? "run-\(stamp)" : "step-\(scope.name)-\(stamp)"
+        let logPath = options.dryRun || scope == .plan ? nil : try Self.uniqueFile(in: folder(.logs), stem: stem, extension: "log")
+        log = try RunLog(path: logPath, observer: observer)
+        summary.log = log.path
+        summary.dryRun = options.dryRun
+        if let logPath, scope == .all {
+            try AtomicFileWriter.write(Data(PipelineConfigurationFile.yaml(configuration).utf8),
+                                       to: (logPath as NSString).deletingPathExtension + ".config.yaml", overwrite: true)
+        }
+        if scope == .plan { return try openCache() }
+        log.info("\(LerarVersion.application) \(scope == .all ? "run" : "step \(scope.name)"): \(options.roots.joined(separator: " ")) → \(output)")
+        for name in leftovers { log.info("removed \(name), left behind by an earlier run that was stopped") }
+        try openCache()
+    }
+
+    func openCache() throws {
+        // A step appends to a journal of its own: many run at once on several hosts.
+        let writer = options.scope.isStep ? "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8))" : nil
+        cache = try StepCache(folder: folder(.cache), writer: writer)
+    }
+
+    /// The summary of a step that ends before the report.
+    func finishedStep(_ start: Date) -> RunSummary {
+        recordStageTimes()
+        summary.seconds = Date().timeIntervalSince(start)
+        summary.warnings = log.warnings
+        log.info(String(format: "step %@ finished in %.1f s: %d items computed, %d taken from the cache", options.scope.name, summary.seconds,
+                        summary.computed, summary.stages.reduce(0) { $0 + $1.reused }))
         return summary
     }
 
@@ -198,14 +238,18 @@ public final class PipelineRunner: @unchecked Sendable {
     func link() throws {
         let rules = configuration.link.rules
         let overrides = try configuration.link.overrides.map { try LinkOverrides.load($0) }
-        observer.stageStarted("catalogue", total: 0)
-        plan = try LinkPlan.make(roots: options.roots, rules: rules, overrides: overrides) { [observer] done, total in
-            observer.advanced("catalogue", done: done, total: total)
+        if let given = options.linkPlan {
+            plan = given
+        } else {
+            observer.stageStarted("catalogue", total: 0)
+            plan = try LinkPlan.make(roots: options.roots, rules: rules, overrides: overrides) { [observer] done, total in
+                observer.advanced("catalogue", done: done, total: total)
+            }
         }
         summary.fullyLinked = plan.fullyLinked
         summary.skipped = plan.skipped
-        log.info("linked \(plan.frames.count) frames in \(plan.groups.count) groups:\n" + LinkTreeFormatter.render(plan, color: false))
-        if !options.dryRun {
+        if !options.scope.isStep { log.info("linked \(plan.frames.count) frames in \(plan.groups.count) groups:\n" + LinkTreeFormatter.render(plan, color: false)) }
+        if !options.dryRun && (options.scope == .all || options.scope == .final) {
             try FileManager.default.createDirectory(atPath: folder(.report), withIntermediateDirectories: true)
             try AtomicFileWriter.write(Data(LinkDiagramHTML.render(plan, title: "Lerar run — linked files").utf8),
                                        to: (folder(.report) as NSString).appendingPathComponent("links.html"), overwrite: true)
@@ -235,29 +279,18 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Whether a light group is processed: fully linked, or calibration is not required (then with what it has).
     func usable(_ links: LightGroupLinks) -> Bool { links.fullyLinked || !configuration.calibration.required }
 
-    /// The masters a calibration needs, each keyed by its members and parameters (and the master that calibrates
-    /// it, for flats).
+    /// The masters the processed lights need: from the cache, else built now (a step builds only its own).
     func buildMasters() throws {
         // master/ holds the LN references and stacks too, also when every master was pre-built.
         try OutputFolder.create(folder(.master))
         var builder = MasterBuilder(plan: plan, outputFolder: folder(.master))
         builder.overwrite = true
         builder.overscan = configuration.calibration.overscan
-        // Only what a processed light uses: its masters as the calibrator takes them (the bias only for a scaled or
-        // optimised dark, or without a dark), and its flat's dark-flat.
-        let calibration = configuration.calibrationParameters
-        var needed = Set<String>()
-        for links in plan.lights where usable(links) {
-            let used = SessionCalibrator.usedMasters(links, parameters: calibration) + (links.flatCalibration.map { [$0] } ?? [])
-            needed.formUnion(used.filter { $0.status != .missing }.compactMap(\.group))
-        }
-        let groups = MasterBuilder.buildOrder(plan).filter { needed.contains($0.id) }
-        // Keys first (a flat's includes its dark-flat's), so the progress counts only the masters to build.
-        for group in groups {
-            let parameters = group.type == .flat ? builder.flatParameters : builder.biasDarkParameters
-            let upstream = group.type == .flat ? builder.flatCalibrationGroup(group).flatMap { masterKeys[$0] } ?? "none" : "none"
-            masterKeys[group.id] = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue,
-                                                                                                 "overscan \(builder.overscan) \(builder.overscanSmoothing)"])
+        var groups = keyMasters()
+        if case .masters(let ids) = options.scope {
+            // A master step builds its own masters; of the others only those they need (a flat's dark-flat), done before.
+            let upstream = Set(groups.filter { ids.contains($0.id) }.compactMap { builder.flatCalibrationGroup($0) })
+            groups = groups.filter { ids.contains($0.id) || upstream.contains($0.id) }
         }
         let upToDate = { (group: FrameGroup) in self.cache.intact(self.masterKeys[group.id]!).flatMap { _ in self.cache.payload(self.masterKeys[group.id]!, as: MasterBuilder.Built.self) } }
         let todo = groups.filter { upToDate($0) == nil }.count
@@ -269,6 +302,8 @@ public final class PipelineRunner: @unchecked Sendable {
                 masters[group.id] = built
                 summary.count("masters", reused: 1)
                 log.info("master \(URL(fileURLWithPath: built.path).lastPathComponent): up to date")
+            } else if !mayCompute(.masters, group.id) {
+                throw PipelineError.stepNotReady("the master of \(group.id) is not built (or its file changed since)")
             } else {
                 let built = try builder.build(group, built: masters)
                 masters[group.id] = built
@@ -281,6 +316,43 @@ public final class PipelineRunner: @unchecked Sendable {
             try checkStop("masters")
         }
         summary.masters = groups.compactMap { masters[$0.id] }.map { .init(group: $0.group, path: $0.path, frames: $0.frames, rejection: $0.rejection) }
+    }
+
+    /// The calibration groups whose masters the processed lights use, in build order, each keyed in `masterKeys` by its
+    /// members and parameters (and the master that calibrates it, for flats). Only what a processed light uses: its
+    /// masters as the calibrator takes them (the bias only for a scaled or optimised dark, or without a dark), and its
+    /// flat's dark-flat.
+    @discardableResult
+    func keyMasters() -> [FrameGroup] {
+        var builder = MasterBuilder(plan: plan, outputFolder: folder(.master))
+        builder.overscan = configuration.calibration.overscan
+        let calibration = configuration.calibrationParameters
+        var needed = Set<String>()
+        for links in plan.lights where usable(links) {
+            let used = SessionCalibrator.usedMasters(links, parameters: calibration) + (links.flatCalibration.map { [$0] } ?? [])
+            needed.formUnion(used.filter { $0.status != .missing }.compactMap(\.group))
+        }
+        let groups = MasterBuilder.buildOrder(plan).filter { needed.contains($0.id) }
+        // In build order, so a flat's key can include its dark-flat's.
+        for group in groups {
+            let parameters = group.type == .flat ? builder.flatParameters : builder.biasDarkParameters
+            let upstream = group.type == .flat ? builder.flatCalibrationGroup(group).flatMap { masterKeys[$0] } ?? "none" : "none"
+            masterKeys[group.id] = StepCache.key("master", group.members.map(StepCache.identity) + [StepCache.describe(parameters), upstream, group.type.rawValue,
+                                                                                                 "overscan \(builder.overscan) \(builder.overscanSmoothing)"])
+        }
+        return groups
+    }
+
+    /// Whether this process may compute `item` of `stage` (a master's group id, a light's path, a stack's name): always
+    /// in a whole run; in a step only its own share.
+    func mayCompute(_ stage: RunStage, _ item: String) -> Bool {
+        switch (options.scope, stage) {
+        case (.all, _): true
+        case (.masters(let ids), .masters): ids.contains(item)
+        case (.calibrate(let paths), .calibrate): paths.contains(item)
+        case (.register(let paths), .register): paths.contains(item)
+        default: false
+        }
     }
 
     /// One entry per light of a linked group, with its stack, panel and calibration key.

@@ -94,6 +94,21 @@ public struct RunSummary: Sendable, Codable {
         }
     }
 
+    /// The summary as `--json` prints it (NaN and infinities as strings).
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try encoder.encode(self)
+    }
+
+    /// A summary written by `jsonData` (the run's `report/summary.json`).
+    public static func read(_ path: String) throws -> RunSummary {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(RunSummary.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
     /// Items computed by all stages (0 when a run found everything in the cache).
     public var computed: Int { stages.reduce(0) { $0 + $1.computed } }
 }

@@ -8,6 +8,9 @@ import LerarIO
 /// and nothing before it (WBPP's cache rule, shared/reference/wbpp.md §8). Outputs are recorded with their size,
 /// modification time and content hash (XXH64, computed as they are stored); a file altered since — even with its
 /// size and time kept — is not reused. Inputs (raw frames, possibly hundreds of GB) are known by size and time.
+/// Steps run by `lerar step` (on cluster nodes, many at once, over a shared filesystem) each append to a journal of
+/// their own (`journal-<writer>.jsonl`: appends from several hosts to one file are not atomic on NFS); every
+/// journal in the folder is read.
 public final class StepCache: @unchecked Sendable {
     /// A file as it was when a step wrote it.
     public struct FileStamp: Codable, Sendable, Equatable {
@@ -36,15 +39,33 @@ public final class StepCache: @unchecked Sendable {
     private var verified = Set<String>()
     private let lock = NSLock()
 
-    /// Opens (or starts) the journal in `folder`; unreadable lines (a write cut short) are ignored.
-    public init(folder: String) throws {
+    /// Opens (or starts) the journals in `folder`; unreadable lines (a write cut short) are ignored. `writer` names
+    /// this process's own journal (`journal-<writer>.jsonl`); nil: the run's `journal.jsonl`.
+    public init(folder: String, writer: String? = nil) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        journal = (folder as NSString).appendingPathComponent("journal.jsonl")
-        if let data = FileManager.default.contents(atPath: journal) {
-            let decoder = JSONDecoder()
+        journal = (folder as NSString).appendingPathComponent(writer.map { "journal-\($0).jsonl" } ?? "journal.jsonl")
+        let decoder = JSONDecoder()
+        for path in Self.journals(in: folder) {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 if let record = try? decoder.decode(Record.self, from: Data(line)) { records[record.key] = record }
             }
+        }
+    }
+
+    /// The journals of a cache folder: the run's own first, then the steps' in name order.
+    public static func journals(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let steps = names.filter { $0.hasPrefix("journal-") && $0.hasSuffix(".jsonl") }.sorted()
+        return (["journal.jsonl"] + steps).map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    /// Every record of the journals, in the order written (a key stored twice appears twice).
+    public static func allRecords(in folder: String) -> [Record] {
+        let decoder = JSONDecoder()
+        return journals(in: folder).flatMap { path -> [Record] in
+            guard let data = FileManager.default.contents(atPath: path) else { return [] }
+            return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(Record.self, from: Data($0)) }
         }
     }
 

@@ -11,7 +11,7 @@ struct Lerar: ParsableCommand {
         (ADU / 65535 for 16-bit cameras), as PixInsight and Siril do.
         """,
         version: LerarVersion.string,
-        subcommands: [RunCommand.self, InfoCommand.self, ConvertCommand.self, LinkCommand.self, MastersCommand.self, CalibrateCommand.self, DebayerCommand.self, MeasureCommand.self, RegisterCommand.self, LNReferenceCommand.self, NormalizeCommand.self, LinearFitCommand.self, BackgroundCommand.self, IntegrateCommand.self, FinishCommand.self, SimulateCommand.self, VerifyCommand.self, TestPatternCommand.self]
+        subcommands: [RunCommand.self, PlanCommand.self, StepCommand.self, InfoCommand.self, ConvertCommand.self, LinkCommand.self, MastersCommand.self, CalibrateCommand.self, DebayerCommand.self, MeasureCommand.self, RegisterCommand.self, LNReferenceCommand.self, NormalizeCommand.self, LinearFitCommand.self, BackgroundCommand.self, IntegrateCommand.self, FinishCommand.self, SimulateCommand.self, VerifyCommand.self, TestPatternCommand.self]
     )
 
     static func main() {

@@ -52,10 +52,34 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print a JSON summary (schema lerar.run) on stdout.")
     var json = false
 
+    @Option(help: "Where the work runs: local (this machine) or slurm (one job array per level of `lerar plan`, on a shared filesystem; docs/cluster.md).")
+    var executor: Executor = .local
+
+    @Option(help: "Slurm partition for the jobs (default: the cluster's default).")
+    var partition: String?
+
+    @Option(help: "Most array tasks per level (Slurm's MaxArraySize is 1001 by default).")
+    var maxArray = PipelineRunner.Chunking().maxTasks
+
+    @Option(help: "Fewest per-frame steps in one array task (more per task: fewer, longer jobs).")
+    var framesPerTask = PipelineRunner.Chunking().minimumFramesPerTask
+
+    @Option(name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue, help: "One more sbatch option, as given (repeat it): --sbatch-arg=--time=4:00:00 --sbatch-arg=--mem=16G.")
+    var sbatchArguments: [String] = []
+
+    @Option(help: "lerar as the cluster's nodes run it (default: this executable's path, which must exist on every node).")
+    var lerarPath: String?
+
+    enum Executor: String, ExpressibleByArgument, CaseIterable { case local, slurm }
+
     func validate() throws {
         if printConfig { return }
         guard !roots.isEmpty else { throw ValidationError("give the folders to process") }
         guard output != nil else { throw ValidationError("give the output folder with -o") }
+        guard maxArray >= 1, framesPerTask >= 1 else { throw ValidationError("--max-array and --frames-per-task must be at least 1") }
+        if executor == .local && (partition != nil || !sbatchArguments.isEmpty || lerarPath != nil) {
+            throw ValidationError("--partition, --sbatch-arg and --lerar-path are for --executor slurm")
+        }
     }
 
     func run() throws {
@@ -71,7 +95,17 @@ struct RunCommand: ParsableCommand {
             options.dryRun = dryRun
             InterruptFlag.install()
             let observer = TerminalObserver(verbose: verbose || dryRun)
-            let summary = try PipelineRunner(options: options, observer: observer).run()
+            let summary: RunSummary
+            if executor == .slurm && !dryRun {
+                var slurm = SlurmExecutor.Options(executable: lerarPath ?? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path)
+                slurm.partition = partition
+                slurm.maxArray = maxArray
+                slurm.framesPerTask = framesPerTask
+                slurm.sbatchArguments = sbatchArguments
+                summary = try SlurmExecutor(run: options, slurm: slurm, observer: observer).execute()
+            } else {
+                summary = try PipelineRunner(options: options, observer: observer).run()
+            }
             if json { try Terminal.printJSON(summary); try Self.failOnUnreadableInputs(summary); return }
             print(dryRun ? "dry run: nothing processed" : "done in \(String(format: "%.1f", summary.seconds)) s: \(summary.computed) items computed, \(summary.stages.reduce(0) { $0 + $1.reused }) from the cache")
             for stack in summary.stacks {
