@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test demo bench bench-siril bench-scaling bench-defaults bench-finish fuzz clean
+.PHONY: deps deps-test build release test test-slurm demo bench bench-siril bench-scaling bench-defaults bench-finish fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -18,6 +18,12 @@ release: deps
 test: deps-test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# `lerar run --executor slurm` on a real Slurm: a one-node cluster on loopback (munge, slurmctld, slurmd, installed
+# when missing), started for the tests and stopped after them (scripts/slurm-loopback.sh).
+test-slurm: deps-test
+	$(SWIFT) build --build-tests
+	@scripts/slurm-loopback.sh run $(SWIFT) test --skip-build --filter SlurmRunTests
 
 demo: release
 	@scripts/install-deps.sh --demo

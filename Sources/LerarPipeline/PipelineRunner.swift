@@ -372,7 +372,12 @@ public final class PipelineRunner: @unchecked Sendable {
                 continue
             }
             for path in group.members {
-                let header = try ImageFile.readHeader(path)
+                let header: ImageFileHeader
+                do { header = try ImageFile.readHeader(path) } catch where options.scope.isStep && !mayCompute(.calibrate, path) {
+                    // Damaged since the plan was made: its own calibration step fails and names it; other steps go on.
+                    log.warning("left out \(path): \(error)")
+                    continue
+                }
                 let panel = PanelIdentity(header.metadata, keys: configuration.registration.panelKeywords)
                 if group.bayerPattern != nil {
                     // A mosaic that cannot be debayered (X-Trans, an unknown pattern, a bad offset) is skipped up front.

@@ -207,6 +207,12 @@ enum InterruptFlag {
     static var isSet: Bool { raised != 0 }
 
     static func install() {
+        // A parent that started lerar from a thread with signals blocked (a thread pool, a test runner) passes the
+        // mask on: unblocked, so Ctrl-C and `kill -INT` reach the handler.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         signal(SIGINT) { _ in
             if InterruptFlag.raised != 0 { _exit(130) }
             InterruptFlag.raised = 1
