@@ -71,7 +71,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
 SchedulerType=sched/backfill
-SchedulerParameters=sched_min_interval=100000
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 MinJobAge=600
 MaxArraySize=10001
 SlurmctldTimeout=30

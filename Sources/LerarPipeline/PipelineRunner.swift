@@ -361,6 +361,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var catalogued: [String: CatalogedFrame] = [:]
         for frame in plan.frames { catalogued[frame.path] = frame }
         var taken = Set<String>()
+        var memberIdentities: [String: String] = [:]
         for links in plan.lights {
             guard let group = plan.group(links.lightGroup) else { continue }
             guard usable(links) else {
@@ -405,7 +406,11 @@ public final class PipelineRunner: @unchecked Sendable {
                                        panel: panel, date: header.metadata.keyword("DATE-OBS")?.stringValue,
                                        calibrated: stackFolder.appendingPathComponent(group.bayerPattern != nil ? unique + OutputLayout.Suffix.debayered.rawValue + "." + ext : name))
                 let used = SessionCalibrator.usedMasters(links, parameters: calibration).filter { $0.status != .missing }.compactMap { $0.group }.map { id in
-                    plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
+                    // Each master's members are stat'ed once, not once per light (2,000 lights × 60 members otherwise).
+                    if let known = memberIdentities[id] { return known }
+                    let identities = plan.group(id).map { $0.members.map(StepCache.identity).joined(separator: ",") } ?? id
+                    memberIdentities[id] = identities
+                    return identities
                 }
                 frame.oneShotColour = group.bayerPattern != nil
                 frame.imageBytes = header.width * header.height * (frame.oneShotColour ? 3 : header.channelCount) * MemoryLayout<Float>.stride

@@ -19,7 +19,7 @@ public final class SlurmExecutor {
         /// lerar as the nodes run it (the same path on every node).
         public var executable: String
         /// Seconds between looks at the queue.
-        public var pollInterval = 1.0
+        public var pollInterval = 0.5
 
         public init(executable: String) { self.executable = executable }
     }
