@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test test-slurm demo bench bench-siril bench-scaling bench-defaults bench-finish fuzz clean
+.PHONY: deps deps-test build release test test-slurm bench-slurm demo bench bench-siril bench-scaling bench-defaults bench-finish fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -24,6 +24,11 @@ test: deps-test
 test-slurm: deps-test
 	$(SWIFT) build --build-tests
 	@scripts/slurm-loopback.sh run $(SWIFT) test --skip-build --filter SlurmRunTests
+
+# The cluster path against a local run on the loopback Slurm, and the plan of a 2,000-light season: docs/cluster-table.md.
+bench-slurm: release
+	@scripts/install-deps.sh --bench
+	@scripts/bench-slurm.sh
 
 demo: release
 	@scripts/install-deps.sh --demo
