@@ -112,6 +112,7 @@ struct SlurmRunTests {
         #expect(jobs.count == 8, "the eight levels were not submitted")
         let lights = scratch.file("session/lights/G")
         let victim = try #require(try FileManager.default.contentsOfDirectory(atPath: lights).sorted().first)
+        try FileManager.default.copyItem(atPath: lights + "/" + victim, toPath: scratch.file("intact.fits"))
         let handle = try #require(FileHandle(forWritingAtPath: lights + "/" + victim))
         try handle.truncate(atOffset: 4000)
         try handle.close()
@@ -126,8 +127,12 @@ struct SlurmRunTests {
         #expect(errors.contains("level 2 (calibrate)") && errors.contains(victim) && errors.contains("truncated"), "\(errors)")
         Thread.sleep(forTimeInterval: 1)
         #expect(try Self.queued().isEmpty, "jobs left in the queue after the failure")
-        // The other lights' calibration finished and is cached, as a local run keeps what it finished.
-        let done = try String(contentsOfFile: scratch.file("cluster/slurm/plan.json"), encoding: .utf8)
-        #expect(done.contains("\"schema\" : \"lerar.plan\""))
+        // The light mended, the same command finishes the run, redoing nothing that was done before the failure.
+        try FileManager.default.removeItem(atPath: lights + "/" + victim)
+        try FileManager.default.copyItem(atPath: scratch.file("intact.fits"), toPath: lights + "/" + victim)
+        let retried = try CLIRun.run(["run"] + Self.inputs + ["-o", "cluster", "--executor", "slurm"], in: scratch.path)
+        #expect(retried.status == 0, "\(retried.error)")
+        #expect(retried.output.contains("final/LRGB.tif"))
+        #expect(try Self.repeatedKeys(scratch.file("cluster/cache")).isEmpty, "work done twice")
     }
 }
