@@ -114,7 +114,7 @@ print(f"\n## Estimated wall time of that season at 4096²\n\nPer-frame costs on 
       + ", ".join(f"{k} {v:.2f} s" for k, v in per.items())
       + f"; the plan with --frames-per-task 8; array tasks of 2 cores, 8 per 16-core node, each paying {task_cost:.1f} s beyond its steps "
       f"(Slurm's cost per task above, plus the {step_s:.1f} s a task of this plan spends reading it and the headers); an integration task takes "
-      f"a whole node, 4.1× faster than on 2 cores (2 → 16 cores on 24 × 2048², issue 15); {level_wait:.1f} s of scheduling per level as measured above. "
+      f"a whole node (--stack-cores 16), 4.1× faster than on 2 cores (2 → 16 cores on 24 × 2048², issue 15); {level_wait:.1f} s of scheduling per level as measured above. "
       "The integration of each filter's 500 frames on one node bounds the 10-node time.\n")
 print("| level | 1 node (s) | 10 nodes (s) |\n|---|---|---|")
 for (name, a), (_, b) in zip(one, ten):

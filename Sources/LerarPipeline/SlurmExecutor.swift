@@ -16,6 +16,9 @@ public final class SlurmExecutor {
         public var framesPerTask = PipelineRunner.Chunking().minimumFramesPerTask
         /// More sbatch options, as given (`--time=2:00:00`, `--mem=8G`, `--cpus-per-task=4`).
         public var sbatchArguments: [String] = []
+        /// Cores for each task of the per-stack levels (LN references, integration): a stack's frames are integrated in
+        /// one task, so on a large stack it pays to give that task a whole node. Nil: as the other tasks.
+        public var stackCores: Int?
         /// lerar as the nodes run it (the same path on every node).
         public var executable: String
         /// Seconds between looks at the queue.
@@ -82,6 +85,7 @@ public final class SlurmExecutor {
                 if let previous = submitted.last { arguments.append("--dependency=afterok:\(previous.job)") }
                 if let partition = slurm.partition { arguments.append("--partition=\(partition)") }
                 arguments += slurm.sbatchArguments
+                if let cores = slurm.stackCores, level.kind == .lnReference || level.kind == .integrate { arguments.append("--cpus-per-task=\(cores)") }
                 let job = try client.submit(script, arguments: arguments)
                 submitted.append((level, job, open))
                 timings.append(LevelTiming(level: level.index, name: level.name, job: job, tasks: open.count, submitted: Date().timeIntervalSince(start)))
@@ -107,6 +111,20 @@ public final class SlurmExecutor {
             let total = summary.stages[index].computed + summary.stages[index].reused
             summary.stages[index].computed = max(computed, summary.stages[index].computed)
             summary.stages[index].reused = max(0, total - summary.stages[index].computed)
+        }
+        // The closing line's time per stage: each level's wall time on the cluster, first task to last (the final
+        // level's under "finish": autocrop, finish and report).
+        var levelSeconds: [String: Double] = [:]
+        for timing in timings {
+            guard let first = timing.firstStarted, let last = timing.finished, let level = plan.levels.first(where: { $0.index == timing.level }) else { continue }
+            levelSeconds[Self.stage(of: level.kind), default: 0] += last - first
+        }
+        summary.stages = summary.stages.filter { levelSeconds[$0.stage] == nil }.map { var row = $0; row.seconds = nil; return row }
+            + summary.stages.filter { levelSeconds[$0.stage] != nil }
+        for (stage, seconds) in levelSeconds {
+            if let index = summary.stages.firstIndex(where: { $0.stage == stage }) { summary.stages[index].seconds = seconds } else {
+                summary.stages.append(.init(stage: stage, seconds: seconds))
+            }
         }
         summary.seconds = Date().timeIntervalSince(start)
         summary.log = log.path
@@ -202,6 +220,19 @@ public final class SlurmExecutor {
         case "masters": ["master"]
         case "LN reference": ["lnref"]
         default: [stage]
+        }
+    }
+
+    /// The summary stage a level's work is counted under.
+    static func stage(of kind: ExecutionPlan.Kind) -> String {
+        switch kind {
+        case .master: "masters"
+        case .calibrate: "calibrate"
+        case .register: "register"
+        case .lnReference: "LN reference"
+        case .normalize: "normalize"
+        case .integrate: "integrate"
+        case .final: "finish"
         }
     }
 

@@ -67,6 +67,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("sbatch-arg"), parsing: .unconditionalSingleValue, help: "One more sbatch option, as given (repeat it): --sbatch-arg=--time=4:00:00 --sbatch-arg=--mem=16G.")
     var sbatchArguments: [String] = []
 
+    @Option(help: "Cores for each LN-reference and integration task (a stack is integrated in one task: give it a node's cores).")
+    var stackCores: Int?
+
     @Option(help: "lerar as the cluster's nodes run it (default: this executable's path, which must exist on every node).")
     var lerarPath: String?
 
@@ -77,9 +80,10 @@ struct RunCommand: ParsableCommand {
         guard !roots.isEmpty else { throw ValidationError("give the folders to process") }
         guard output != nil else { throw ValidationError("give the output folder with -o") }
         guard maxArray >= 1, framesPerTask >= 1 else { throw ValidationError("--max-array and --frames-per-task must be at least 1") }
-        if executor == .local && (partition != nil || !sbatchArguments.isEmpty || lerarPath != nil) {
-            throw ValidationError("--partition, --sbatch-arg and --lerar-path are for --executor slurm")
+        if executor == .local && (partition != nil || !sbatchArguments.isEmpty || lerarPath != nil || stackCores != nil) {
+            throw ValidationError("--partition, --sbatch-arg, --stack-cores and --lerar-path are for --executor slurm")
         }
+        if let stackCores, stackCores < 1 { throw ValidationError("--stack-cores must be at least 1") }
     }
 
     func run() throws {
@@ -102,6 +106,7 @@ struct RunCommand: ParsableCommand {
                 slurm.maxArray = maxArray
                 slurm.framesPerTask = framesPerTask
                 slurm.sbatchArguments = sbatchArguments
+                slurm.stackCores = stackCores
                 summary = try SlurmExecutor(run: options, slurm: slurm, observer: observer).execute()
             } else {
                 summary = try PipelineRunner(options: options, observer: observer).run()

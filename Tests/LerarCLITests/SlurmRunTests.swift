@@ -58,8 +58,11 @@ struct SlurmRunTests {
         let scratch = try Self.session()
         let local = try CLIRun.run(["run"] + Self.inputs + ["-o", "local"], in: scratch.path, prefix: Self.reproducible)
         #expect(local.status == 0, "\(local.error)")
-        let cluster = try CLIRun.run(["run"] + Self.inputs + ["-o", "cluster", "--executor", "slurm", "--frames-per-task", "2"], in: scratch.path, prefix: Self.reproducible)
+        let cluster = try CLIRun.run(["run"] + Self.inputs + ["-o", "cluster", "--executor", "slurm", "--frames-per-task", "2", "--stack-cores", "2"],
+                                    in: scratch.path, prefix: Self.reproducible)
         #expect(cluster.status == 0, "\(cluster.error)")
+        // The closing line times each level on the cluster.
+        #expect(cluster.output.contains("time per stage: ") && cluster.output.contains("calibrate ") && cluster.output.contains("integrate "), "\(cluster.output)")
         #expect(cluster.output.contains("final/LRGB.tif"), "\(cluster.output)")
         try expectSameMasters(scratch.file("local/master"), scratch.file("cluster/master"))
         #expect(try Self.repeatedKeys(scratch.file("cluster/cache")).isEmpty)
