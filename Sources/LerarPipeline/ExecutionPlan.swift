@@ -59,6 +59,14 @@ public struct ExecutionPlan: Sendable, Codable {
     /// The step named `id`.
     public func step(_ id: String) -> Step? { steps.first { $0.id == id } }
 
+    /// The step named `id`, or the only one whose id starts with it (as `lerar plan -v` shortens them).
+    public func step(matching id: String) -> Step? {
+        if let exact = step(id) { return exact }
+        guard id.count >= 8 else { return nil }
+        let matches = steps.filter { $0.id.hasPrefix(id) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+
     /// Steps of a level that are not done.
     public func openSteps(_ level: Level) -> Int {
         let open = Set(steps.filter { $0.status != .done }.map(\.id))

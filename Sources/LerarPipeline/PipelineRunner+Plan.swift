@@ -142,8 +142,8 @@ extension PipelineRunner {
     public static func runSteps(_ ids: [String], of executionPlan: ExecutionPlan, observer: any PipelineObserver = SilentObserver()) throws -> RunSummary {
         var kinds = Set<ExecutionPlan.Kind>(), labels = Set<String>()
         for id in ids {
-            guard let step = executionPlan.step(id) else {
-                throw PipelineError.badConfiguration(path: nil, reason: "no step \(id) in the plan (`lerar plan` lists them)")
+            guard let step = executionPlan.step(matching: id) else {
+                throw PipelineError.badConfiguration(path: nil, reason: "no step \(id) in the plan, or more than one starting so (`lerar plan -v` lists them)")
             }
             kinds.insert(step.kind)
             labels.insert(step.label)

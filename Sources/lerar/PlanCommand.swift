@@ -66,13 +66,13 @@ struct PlanCommand: ParsableCommand {
         var text = "plan of \(plan.steps.count) steps in \(plan.levels.count) levels, \(plan.levels.reduce(0) { $0 + $1.tasks.count }) array tasks → \(plan.output)\n"
         for level in plan.levels {
             let ids = level.tasks.flatMap { $0 }
-            let steps = ids.compactMap(plan.step)
+            let steps = ids.compactMap { plan.step($0) }
             let counts = ExecutionPlan.Status.allCases.compactMap { status -> String? in
                 let n = steps.filter { $0.status == status }.count
                 return n > 0 ? "\(n) \(status.rawValue)" : nil
             }
             let after = level.afterLevels.isEmpty ? "" : ", after level " + level.afterLevels.map(String.init).joined(separator: ", ")
-            text += "level \(level.index) \(level.name): \(steps.count) steps in \(level.tasks.count) tasks (\(counts.joined(separator: ", ")))\(after)\n"
+            text += "level \(level.index) \(level.name): \(steps.count) \(steps.count == 1 ? "step" : "steps") in \(level.tasks.count) tasks (\(counts.joined(separator: ", ")))\(after)\n"
             guard verbose else { continue }
             for step in steps {
                 let label = step.kind == .calibrate || step.kind == .register || step.kind == .normalize ? URL(fileURLWithPath: step.label).lastPathComponent : step.label
@@ -95,7 +95,7 @@ struct StepCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "Ids of the steps to run (`lerar plan -v` lists them).")
+    @Argument(help: "Ids of the steps to run, or their first 8 or more characters (`lerar plan -v` lists them).")
     var ids: [String] = []
 
     @Option(help: "The plan (`lerar plan --json > plan.json`, or OUTPUT/slurm/plan.json of a cluster run).", completion: .file(extensions: ["json"]))
@@ -126,8 +126,8 @@ struct StepCommand: ParsableCommand {
             }
             InterruptFlag.install()
             let summary = try PipelineRunner.runSteps(stepIDs, of: executionPlan, observer: TerminalObserver(verbose: verbose))
-            print(String(format: "%d steps done in %.1f s: %d items computed, %d taken from the cache", stepIDs.count, summary.seconds,
-                         summary.computed, summary.stages.reduce(0) { $0 + $1.reused }))
+            print("\(stepIDs.count) \(stepIDs.count == 1 ? "step" : "steps") done in " + String(format: "%.1f s: %d items computed, %d taken from the cache", summary.seconds,
+                                                                                             summary.computed, summary.stages.reduce(0) { $0 + $1.reused }))
             if let log = summary.log { print("log: \(log)") }
         } catch let error as ValidationError {
             throw error

@@ -20,6 +20,7 @@ struct RunCommand: ParsableCommand {
         Every finished step is cached by its inputs and parameters: run the same command again after an
         interruption (Ctrl-C) or a changed setting and only what changed is redone. Settings: --config FILE
         (YAML or JSON, only the keys you change); --print-config prints every key with its default and meaning.
+        --executor slurm runs the same steps as job arrays on a Slurm cluster sharing the output folder (docs/cluster.md).
         Exit status: 0 done; 2 done, but some input files could not be read (corrupt, truncated, broken links: they
         are listed); 1 failed (the error and the log say why); 130 interrupted (run again to resume).
         """

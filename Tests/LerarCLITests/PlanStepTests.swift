@@ -37,6 +37,10 @@ import Testing
                 #expect(step.status == 0, "level \(index) task \(task): \(step.error)")
             }
         }
+        // One step by the shortened id `lerar plan -v` shows: done already, so nothing to do.
+        let shown = try #require(calibrate.first?["id"] as? String).prefix(16)
+        let byPrefix = try CLIRun.run(["step", String(shown), "--plan", "plan.json"], in: scratch.path)
+        #expect(byPrefix.status == 0 && byPrefix.output.contains("1 step done") && byPrefix.output.contains("0 items computed"), "\(byPrefix.output)\(byPrefix.error)")
         // Run again, a step does nothing.
         let again = try CLIRun.run(["step", "--plan", "plan.json", "--level", "2", "--task", "1"], in: scratch.path)
         #expect(again.status == 0 && again.output.contains("0 items computed"), "\(again.output)")
