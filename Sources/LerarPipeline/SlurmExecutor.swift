@@ -63,6 +63,8 @@ public final class SlurmExecutor {
         let log = try RunLog(path: try PipelineRunner.uniqueFile(in: (run.output as NSString).appendingPathComponent("logs"),
                                                                  stem: "run-\(PipelineRunner.fileStamp(start))-slurm", extension: "log"), observer: observer)
         cancelEarlierJobs(log)
+        // No step of this folder runs now: what killed steps left (temporaries, half-built masters) can go.
+        for name in lock.removeLeftovers() { log.info("removed \(name), left behind by an earlier run that was stopped") }
 
         var planning = run
         planning.scope = .plan
@@ -200,6 +202,13 @@ public final class SlurmExecutor {
         guard let data = FileManager.default.contents(atPath: path), let jobs = try? JSONDecoder().decode([String].self, from: data), !jobs.isEmpty else { return }
         client.cancel(jobs)
         log.info("cancelled jobs \(jobs.joined(separator: ", ")) left by an earlier run of this folder")
+        // Their tasks get KillWait seconds to end; wait for them, so none writes beside this run.
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, jobs.contains(where: { job in
+            (try? client.tasks(of: job))??.values.contains { $0 == .running || $0 == .waiting } ?? false
+        }) {
+            Thread.sleep(forTimeInterval: slurm.pollInterval)
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 

@@ -101,6 +101,27 @@ struct SlurmRunTests {
         #expect(!timeline.contains("\"masters\""), "the masters were submitted again: \(timeline)")
     }
 
+    @Test func killedCoordinatorsJobsAreCancelledByTheNextRun() throws {
+        let scratch = try Self.session()
+        let (process, _) = try Self.start(["run"] + Self.inputs + ["-o", "cluster", "--executor", "slurm"], in: scratch.path)
+        let jobsFile = scratch.file("cluster/slurm/jobs.json")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning, (FileManager.default.contents(atPath: jobsFile).flatMap { try? JSONDecoder().decode([String].self, from: $0) }?.count ?? 0) < 8 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        // The coordinator dies (its node rebooted); its jobs stay queued.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(!(try Self.queued()).isEmpty, "the jobs should outlive their coordinator")
+        let rerun = try CLIRun.run(["run"] + Self.inputs + ["-o", "cluster", "--executor", "slurm"], in: scratch.path)
+        #expect(rerun.status == 0, "\(rerun.error)")
+        let logs = try FileManager.default.contentsOfDirectory(atPath: scratch.file("cluster/logs")).filter { $0.hasSuffix("-slurm.log") }.sorted()
+        let last = try String(contentsOfFile: scratch.file("cluster/logs/" + logs.last!), encoding: .utf8)
+        #expect(last.contains("left by an earlier run of this folder"), "\(last)")
+        #expect(try Self.repeatedKeys(scratch.file("cluster/cache")).isEmpty, "work done twice")
+        #expect(try Self.queued().isEmpty)
+    }
+
     @Test func failingStepIsReportedWithItsLogAndTheRestIsCancelled() throws {
         let scratch = try Self.session()
         // Held jobs: a light is damaged after the plan was made, before its calibration runs (a disk error mid-run).
