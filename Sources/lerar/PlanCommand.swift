@@ -72,7 +72,7 @@ struct PlanCommand: ParsableCommand {
                 return n > 0 ? "\(n) \(status.rawValue)" : nil
             }
             let after = level.afterLevels.isEmpty ? "" : ", after level " + level.afterLevels.map(String.init).joined(separator: ", ")
-            text += "level \(level.index) \(level.name): \(steps.count) \(steps.count == 1 ? "step" : "steps") in \(level.tasks.count) tasks (\(counts.joined(separator: ", ")))\(after)\n"
+            text += "level \(level.index) \(level.name): \(steps.count) \(steps.count == 1 ? "step" : "steps") in \(level.tasks.count) \(level.tasks.count == 1 ? "task" : "tasks") (\(counts.joined(separator: ", ")))\(after)\n"
             guard verbose else { continue }
             for step in steps {
                 let label = step.kind == .calibrate || step.kind == .register || step.kind == .normalize ? URL(fileURLWithPath: step.label).lastPathComponent : step.label
