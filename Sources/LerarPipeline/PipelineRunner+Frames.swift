@@ -90,13 +90,7 @@ extension PipelineRunner {
     func measure() throws {
         var missing = frames.indices.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
         summary.count("measure", reused: frames.count - missing.count)
-        if options.scope.isStep {
-            // A calibrate step does its own lights; any other step needs every light measured before it.
-            let others = missing.filter { !mayCompute(.calibrate, frames[$0].path) }
-            if case .calibrate = options.scope { missing = missing.filter { mayCompute(.calibrate, frames[$0].path) } } else if let first = others.first {
-                throw PipelineError.stepNotReady("\(others.count) lights are not calibrated and measured, e.g. \(frames[first].path)")
-            }
-        }
+        missing = try ownShare(of: missing, at: .calibrate, missing: "calibrated and measured")
         try ensureCalibrated(missing)
         let still = missing.filter { cache.payload(frames[$0].measureKey, as: FrameMeasurement.self) == nil }
         let snapshot = frames, journal = self.cache!, source = store.source
@@ -170,21 +164,31 @@ extension PipelineRunner {
         store.release(frames.indices.filter { frames[$0].registerKey == nil }.map { frames[$0].calibrated })
         var missing = accepted.filter { cache.record(frames[$0].registerKey!) == nil }
         summary.count("register", reused: accepted.count - missing.count)
-        if options.scope.isStep {
-            // A register step does its own lights; a later step needs every accepted light registered before it.
-            let others = missing.filter { !mayCompute(.register, frames[$0].path) }
-            if case .register = options.scope { missing = missing.filter { mayCompute(.register, frames[$0].path) } } else if let first = others.first {
-                throw PipelineError.stepNotReady("\(others.count) lights are not registered, e.g. \(frames[first].path)")
-            }
-        }
+        missing = try ownShare(of: missing, at: .register, missing: "registered")
         try register(missing)
         for index in accepted {
-            frames[index].registration = cache.payload(frames[index].registerKey!, as: Registrar.FrameReport.self)
-            if let failure = frames[index].registration?.failure {
-                frames[index].rejection = "registration: \(failure)"
+            if let failure = takeRegistration(index) {
                 log.warning("rejected \(URL(fileURLWithPath: frames[index].path).lastPathComponent): registration failed: \(failure)")
             }
         }
+    }
+
+    /// A frame's registration result from the cache; a failed registration rejects the frame. Returns the failure.
+    @discardableResult
+    func takeRegistration(_ index: Int) -> String? {
+        frames[index].registration = cache.payload(frames[index].registerKey!, as: Registrar.FrameReport.self)
+        guard let failure = frames[index].registration?.failure else { return nil }
+        frames[index].rejection = "registration: \(failure)"
+        return failure
+    }
+
+    /// Of the lights `missing` a per-frame `stage`, those this process computes: all of them in a whole run, its own in
+    /// a step of that stage; a step of a later stage finds them missing and stops (`stepNotReady`, naming what).
+    func ownShare(of missing: [Int], at stage: RunStage, missing what: String) throws -> [Int] {
+        guard options.scope.isStep else { return missing }
+        if options.scope.lastStage == stage { return missing.filter { mayCompute(stage, frames[$0].path) } }
+        if let first = missing.first { throw PipelineError.stepNotReady("\(missing.count) lights are not \(what), e.g. \(frames[first].path)") }
+        return missing
     }
 
     /// Registered file of a frame.

@@ -86,10 +86,7 @@ extension PipelineRunner {
         // Per stack: LN reference, LN functions per light, integration; their keys need the registrations' results.
         let registered = measured && frames.indices.allSatisfy { frames[$0].registerKey == nil || cache.record(frames[$0].registerKey!) != nil }
         if registered {
-            for index in frames.indices where frames[index].registerKey != nil {
-                frames[index].registration = cache.payload(frames[index].registerKey!, as: Registrar.FrameReport.self)
-                if let failure = frames[index].registration?.failure { frames[index].rejection = "registration: \(failure)" }
-            }
+            for index in frames.indices where frames[index].registerKey != nil { takeRegistration(index) }
         }
         let local = configuration.normalization.method == .local
         var lnIDs: [String] = [], normalizeIDs: [String] = [], integrateIDs: [String] = []
