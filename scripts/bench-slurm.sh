@@ -47,7 +47,8 @@ root, local_s, slurm_s, same, total, plan_s, step_s, size, lights, fpt = sys.arg
 local_s, slurm_s, plan_s, step_s = map(float, (local_s, slurm_s, plan_s, step_s))
 timeline = json.load(open(os.path.join(root, "cluster/slurm/timeline.json")))
 print(f"# The cluster path on this machine\n\nMade by `scripts/bench-slurm.sh` (SIZE={size}, LIGHTS={lights}, FRAMES_PER_TASK={fpt}) on the loopback one-node Slurm "
-      "(2 CPUs, one per array task), release build.\n")
+      "(2 CPUs, one per array task), release build. Times of levels are read from the queue every 0.5 s: a level starts "
+      "at the last look that found all its tasks waiting.\n")
 print(f"## Local run against Slurm, LRGB {lights} lights per filter at {size}²\n")
 print(f"| | wall time | masters identical |\n|---|---|---|")
 print(f"| `lerar run` | {local_s:.1f} s | — |\n| `lerar run --executor slurm` | {slurm_s:.1f} s ({slurm_s / local_s:.2f}×) | {same} of {total} files byte for byte |\n")

@@ -27,7 +27,8 @@ public final class SlurmExecutor {
         public init(executable: String) { self.executable = executable }
     }
 
-    /// One submitted level: when it was submitted, first seen running, last seen finished (for the overhead figures).
+    /// One submitted level, s from the start: when it was submitted, when it started (the last look that found all its
+    /// tasks waiting), when it was seen finished; to the polling interval (for the overhead figures).
     public struct LevelTiming: Sendable, Codable {
         public var level: Int, name: String, job: String, tasks: Int
         public var submitted: Double
@@ -116,17 +117,19 @@ public final class SlurmExecutor {
         }
         // The closing line's time per stage: each level's wall time on the cluster, first task to last (the final
         // level's under "finish": autocrop, finish and report).
-        var levelSeconds: [String: Double] = [:]
+        var levelSeconds: [String: Double] = [:], order: [String] = []
         for timing in timings {
             guard let first = timing.firstStarted, let last = timing.finished, let level = plan.levels.first(where: { $0.index == timing.level }) else { continue }
-            levelSeconds[Self.stage(of: level.kind), default: 0] += last - first
+            let stage = Self.stage(of: level.kind)
+            if levelSeconds[stage] == nil { order.append(stage) }
+            levelSeconds[stage, default: 0] += last - first
         }
-        summary.stages = summary.stages.filter { levelSeconds[$0.stage] == nil }.map { var row = $0; row.seconds = nil; return row }
-            + summary.stages.filter { levelSeconds[$0.stage] != nil }
-        for (stage, seconds) in levelSeconds {
-            if let index = summary.stages.firstIndex(where: { $0.stage == stage }) { summary.stages[index].seconds = seconds } else {
-                summary.stages.append(.init(stage: stage, seconds: seconds))
-            }
+        // In the levels' order; the final step's own stages (link, report) are inside its level's time.
+        let untimed = summary.stages.filter { levelSeconds[$0.stage] == nil }.map { row in var row = row; row.seconds = nil; return row }
+        summary.stages = untimed + order.map { stage in
+            var row = summary.stages.first { $0.stage == stage } ?? RunSummary.StageCount(stage: stage)
+            row.seconds = levelSeconds[stage]
+            return row
         }
         summary.seconds = Date().timeIntervalSince(start)
         summary.log = log.path
@@ -154,6 +157,7 @@ public final class SlurmExecutor {
         let jobs = submitted.map(\.job)
         var finished = Set<String>()
         var unknownSince: [String: Date] = [:]
+        var lastSeenWaiting: [String: Double] = [:]
         for entry in submitted { observer.stageStarted("slurm: \(entry.level.name)", total: entry.tasks.count) }
         while finished.count < submitted.count {
             if observer.shouldStop() {
@@ -173,7 +177,13 @@ public final class SlurmExecutor {
                     continue
                 }
                 let now = Date().timeIntervalSince(start)
-                if timings[position].firstStarted == nil, states.values.contains(where: { $0 != .waiting }) { timings[position].firstStarted = now }
+                if timings[position].firstStarted == nil {
+                    // It started after the last look that found it all waiting: a level shorter than the polling
+                    // interval would otherwise read as taking no time.
+                    if states.values.contains(where: { $0 != .waiting }) { timings[position].firstStarted = lastSeenWaiting[entry.job] ?? timings[position].submitted } else {
+                        lastSeenWaiting[entry.job] = now
+                    }
+                }
                 if let failed = states.sorted(by: { $0.key < $1.key }).first(where: { if case .failed = $0.value { true } else { false } }) {
                     client.cancel(jobs)
                     let logPath = (folder as NSString).appendingPathComponent("logs/level-\(entry.level.index)-\(entry.job)_\(failed.key).log")
