@@ -115,8 +115,9 @@ struct SlurmRunTests {
         #expect(!(try Self.queued()).isEmpty, "the jobs should outlive their coordinator")
         let rerun = try CLIRun.run(["run"] + Self.inputs + ["-o", "cluster", "--executor", "slurm"], in: scratch.path)
         #expect(rerun.status == 0, "\(rerun.error)")
-        let logs = try FileManager.default.contentsOfDirectory(atPath: scratch.file("cluster/logs")).filter { $0.hasSuffix("-slurm.log") }.sorted()
-        let last = try String(contentsOfFile: scratch.file("cluster/logs/" + logs.last!), encoding: .utf8)
+        // The rerun's own log (two runs in the same second name theirs `…-slurm.log` and `…-slurm-2.log`).
+        let logPath = try #require(rerun.output.split(separator: "\n").first { $0.hasPrefix("log: ") }).dropFirst(5)
+        let last = try String(contentsOfFile: String(logPath), encoding: .utf8)
         #expect(last.contains("left by an earlier run of this folder"), "\(last)")
         #expect(try Self.repeatedKeys(scratch.file("cluster/cache")).isEmpty, "work done twice")
         #expect(try Self.queued().isEmpty)
