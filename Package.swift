@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "LerarIO", dependencies: ["LerarCore", "CFITSIO", "CZstd", "CLZ4", "CZlib", "CLibRaw", "CTIFF"]),
         .target(name: "LerarRegistration", dependencies: ["LerarCore", "LerarIO", "CLerarKernels"]),
         .target(name: "LerarSimulator", dependencies: ["LerarCore", "LerarIO", "LerarRegistration"]),
-        .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO"]),
+        .target(name: "LerarIntegration", dependencies: ["LerarCore", "LerarIO", "CLerarKernels"]),
         .target(name: "LerarDebayer", dependencies: ["LerarCore"]),
         .target(name: "LerarCalibration", dependencies: ["LerarCore", "LerarIO", "LerarIntegration"]),
         .target(name: "LerarNormalization", dependencies: ["LerarCore", "LerarIO", "LerarRegistration", "LerarIntegration"]),

@@ -83,8 +83,13 @@ static void lerar_resample_row_avx2(const LerarResampleSource *s, int64_t row, i
 
 int lerar_kernels_use_avx2(void) {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // Asked once per block of pixels: the answer is kept (threads racing here store the same value).
+    static int answer = -1;
+    if (answer < 0) {
+        __builtin_cpu_init();
+        answer = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return answer;
 #else
     return 0;
 #endif

@@ -22,88 +22,104 @@ struct BandContext: Sendable {
         let shared = UnsafeSendable((band, output, low, high))
         Parallel.forEachChunk(count: bandSize, minimumChunkSize: 4096) { pixels in
             let (band, output, low, high) = shared.value
+            let lanes = BlockRejection.lanes
+            let blockRejection = BlockRejection(rejection: rejection, network: network)
+            let block = blockRejection.block, sampleCounts = blockRejection.counts
+            let normalized = UnsafeMutablePointer<Float>.allocate(capacity: lanes * count)
             let values = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            let normalized = UnsafeMutablePointer<Float>.allocate(capacity: count)
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: 2 * count + 2)
             let counters = UnsafeMutablePointer<Int>.allocate(capacity: 3 * count)
             counters.initialize(repeating: 0, count: 3 * count)
             let lowCounts = counters, highCounts = counters + count, rangeCounts = counters + 2 * count
-            defer { values.deallocate(); normalized.deallocate(); scratch.deallocate(); counters.deallocate() }
+            defer { normalized.deallocate(); values.deallocate(); scratch.deallocate(); counters.deallocate() }
             let p = parameters, combination = p.combination
             let uniformWeights = weights.allSatisfy { $0 == weights[0] }
             let weight = UnsafeMutablePointer<Double>.allocate(capacity: count)
             weight.initialize(from: weights, count: count)
             defer { weight.deallocate() }
-            for pixel in pixels {
-                var n = 0
+            var first = pixels.lowerBound
+            while first < pixels.upperBound {
+                let used = min(lanes, pixels.upperBound - first)
+                for lane in 0..<lanes { sampleCounts[lane] = 0 }
                 for i in 0..<count {
-                    let raw = band[i * bandSize + pixel]
-                    if !raw.isFinite || (p.rangeClipLow && raw <= p.rangeLow) || (p.rangeClipHigh && raw >= p.rangeHigh) {
-                        normalized[i] = .nan
-                        values[i] = .infinity
-                        rangeCounts[i] += 1
-                        if raw.isFinite { marks?.value[i * bandSize + pixel] = 1 }
+                    let row = block + i * lanes
+                    for lane in 0..<lanes {
+                        guard lane < used else { row[lane] = row[0]; continue } // lanes past the pixels repeat the first
+                        let pixel = first + lane
+                        let raw = band[i * bandSize + pixel]
+                        if !raw.isFinite || (p.rangeClipLow && raw <= p.rangeLow) || (p.rangeClipHigh && raw >= p.rangeHigh) {
+                            normalized[lane * count + i] = .nan
+                            row[lane] = .infinity // missing samples end up past the first n
+                            rangeCounts[i] += 1
+                            if raw.isFinite { marks?.value[i * bandSize + pixel] = 1 }
+                            continue
+                        }
+                        let value = raw * scale[i * channels + channel] + offset[i * channels + channel]
+                        normalized[lane * count + i] = value
+                        row[lane] = value
+                        sampleCounts[lane] += 1
+                    }
+                }
+                for lane in used..<lanes { sampleCounts[lane] = sampleCounts[0] }
+                blockRejection.sortAndPrepare()
+                for lane in 0..<used {
+                    let pixel = first + lane, n = Int(sampleCounts[lane])
+                    guard n > 0 else {
+                        output[pixel] = .nan // no frame has data here
+                        low?[pixel] = 0
+                        high?[pixel] = 0
                         continue
                     }
-                    let value = raw * scale[i * channels + channel] + offset[i * channels + channel]
-                    normalized[i] = value
-                    values[i] = value
-                    n += 1
-                }
-                network.sort(values) // missing samples (+∞) end up past the first n
-                guard n > 0 else {
-                    output[pixel] = .nan // no frame has data here
-                    low?[pixel] = 0
-                    high?[pixel] = 0
-                    continue
-                }
-                let kept = rejection.reject(values, n, scratch: scratch)
-                let lowRejected = kept.lowerBound, highRejected = n - kept.upperBound
-                low?[pixel] = Float(lowRejected) / Float(count)
-                high?[pixel] = Float(highRejected) / Float(count)
-                // Attribute rejections to frames by value; among equal values at a boundary, the first frames are
-                // the ones rejected (the sorted order of ties is arbitrary anyway).
-                let lowest = values[kept.lowerBound], highest = values[kept.upperBound - 1]
-                var lowTies = 0, highTies = 0
-                for j in 0..<kept.lowerBound where values[j] == lowest { lowTies += 1 }
-                for j in kept.upperBound..<n where values[j] == highest { highTies += 1 }
-                var sum = 0.0, weightSum = 0.0
-                if lowRejected > 0 || highRejected > 0 || (combination == .average && !uniformWeights) {
-                    for i in 0..<count {
-                        let v = normalized[i]
-                        guard v == v else { continue }
-                        if v < lowest || (v == lowest && lowTies > 0) {
-                            if v == lowest { lowTies -= 1 }
-                            lowCounts[i] += 1
-                            marks?.value[i * bandSize + pixel] = 1
-                            continue
+                    blockRejection.copySorted(lane: lane, to: values)
+                    let kept = blockRejection.kept(lane: lane, values: values, scratch: scratch)
+                    let lowRejected = kept.lowerBound, highRejected = n - kept.upperBound
+                    low?[pixel] = Float(lowRejected) / Float(count)
+                    high?[pixel] = Float(highRejected) / Float(count)
+                    // Attribute rejections to frames by value; among equal values at a boundary, the first frames are
+                    // the ones rejected (the sorted order of ties is arbitrary anyway).
+                    let lowest = values[kept.lowerBound], highest = values[kept.upperBound - 1]
+                    var lowTies = 0, highTies = 0
+                    for j in 0..<kept.lowerBound where values[j] == lowest { lowTies += 1 }
+                    for j in kept.upperBound..<n where values[j] == highest { highTies += 1 }
+                    var sum = 0.0, weightSum = 0.0
+                    if lowRejected > 0 || highRejected > 0 || (combination == .average && !uniformWeights) {
+                        for i in 0..<count {
+                            let v = normalized[lane * count + i]
+                            guard v == v else { continue }
+                            if v < lowest || (v == lowest && lowTies > 0) {
+                                if v == lowest { lowTies -= 1 }
+                                lowCounts[i] += 1
+                                marks?.value[i * bandSize + pixel] = 1
+                                continue
+                            }
+                            if v > highest || (v == highest && highTies > 0) {
+                                if v == highest { highTies -= 1 }
+                                highCounts[i] += 1
+                                marks?.value[i * bandSize + pixel] = 1
+                                continue
+                            }
+                            let w = weight[i]
+                            sum += w * Double(v); weightSum += w
                         }
-                        if v > highest || (v == highest && highTies > 0) {
-                            if v == highest { highTies -= 1 }
-                            highCounts[i] += 1
-                            marks?.value[i * bandSize + pixel] = 1
-                            continue
-                        }
-                        let w = weight[i]
-                        sum += w * Double(v); weightSum += w
-                    }
-                } else {
-                    for j in kept { sum += Double(values[j]) }
-                    weightSum = Double(kept.count)
-                }
-                switch combination {
-                case .average:
-                    if weightSum > 0 {
-                        output[pixel] = Float(sum / weightSum)
                     } else {
-                        var plain = 0.0
-                        for j in kept { plain += Double(values[j]) }
-                        output[pixel] = Float(plain / Double(kept.count))
+                        for j in kept { sum += Double(values[j]) }
+                        weightSum = Double(kept.count)
                     }
-                case .median: output[pixel] = Float(StackRejection.median(values, kept))
-                case .minimum: output[pixel] = values[kept.lowerBound]
-                case .maximum: output[pixel] = values[kept.upperBound - 1]
+                    switch combination {
+                    case .average:
+                        if weightSum > 0 {
+                            output[pixel] = Float(sum / weightSum)
+                        } else {
+                            var plain = 0.0
+                            for j in kept { plain += Double(values[j]) }
+                            output[pixel] = Float(plain / Double(kept.count))
+                        }
+                    case .median: output[pixel] = Float(StackRejection.median(values, kept))
+                    case .minimum: output[pixel] = values[kept.lowerBound]
+                    case .maximum: output[pixel] = values[kept.upperBound - 1]
+                    }
                 }
+                first += used
             }
             tallies.add(channel: channel, low: Array(UnsafeBufferPointer(start: lowCounts, count: count)), high: Array(UnsafeBufferPointer(start: highCounts, count: count)),
                         range: Array(UnsafeBufferPointer(start: rangeCounts, count: count)))

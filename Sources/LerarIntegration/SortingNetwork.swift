@@ -5,6 +5,8 @@ struct SortingNetwork: Sendable {
     let size: Int
     /// Comparator pairs (i < j) in execution order.
     let pairs: [(Int, Int)]
+    /// The same pairs flattened (i₀, j₀, i₁, j₁, …) for the 8-pixel kernel `lerar_sort8`.
+    let flatPairs: [Int32]
 
     init(size: Int) {
         self.size = size
@@ -29,6 +31,7 @@ struct SortingNetwork: Sendable {
             p <<= 1
         }
         self.pairs = pairs
+        flatPairs = pairs.flatMap { [Int32($0.0), Int32($0.1)] }
     }
 
     /// Sorts `values[0..<size]` in place.

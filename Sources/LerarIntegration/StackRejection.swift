@@ -100,10 +100,13 @@ struct StackRejection {
     /// until σ settles; then the ends are clipped around the winsorized mean. Because the samples are sorted, every pass
     /// costs two binary searches over prefix sums instead of a sweep. The initial σ is 1.4826·MAD (PixInsight starts
     /// from 1.1926·Sn; both are robust normal-consistent scales, MAD needs no extra sort).
-    func winsorized(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ scratch: UnsafeMutablePointer<Double>) -> Range<Int> {
-        var kept = 0..<n
+    /// `laterRoundsFrom`: the range the first round kept (it clipped both ends differently), to run the later rounds
+    /// only (the 8-pixel kernel ran the first).
+    func winsorized(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ scratch: UnsafeMutablePointer<Double>,
+                    laterRoundsFrom start: Range<Int>? = nil) -> Range<Int> {
+        var kept = start ?? 0..<n
         let sums = scratch, squares = scratch + n + 1
-        var firstRound = true
+        var firstRound = start == nil
         while kept.count >= 3 {
             let m = kept.count
             let median = Self.median(x, kept)

@@ -27,4 +27,21 @@ void lerar_resample_row(const LerarResampleSource *source, int64_t row, int64_t 
 /// 1 when the AVX2+FMA body runs on this CPU (for the log and tests).
 int lerar_kernels_use_avx2(void);
 
+/// Winsorized sigma clipping's settings (IntegrationParameters): the first round's cutoff and the clipping limits, σ.
+typedef struct {
+    double cutoff, sigmaLow, sigmaHigh;
+    int32_t clipLow, clipHigh;
+} LerarWinsorizedParameters;
+
+/// Sorts the eight interleaved columns of `block` (row i holds sample i of eight pixels) ascending through the
+/// comparator pairs `pairs[2k] < pairs[2k+1]` of a sorting network; missing samples must be +∞ (they end last).
+void lerar_sort8(float *block, const int32_t *pairs, int64_t pairCount);
+
+/// The first round of winsorized sigma clipping (median and MAD, winsorization passes, clipping of the ends) on eight
+/// pixels that all have `n` ≥ 3 samples, `block` sorted by `lerar_sort8`. Writes each lane's kept range
+/// [low[l], high[l]) and `state[l]`: 0 done; 1 the ends were clipped, so later rounds follow (the scalar path's, from
+/// that range); 2 the MAD is 0, so the scalar path takes the lane from the start. `scratch` holds 8·n floats.
+void lerar_winsorized8_first_round(const float *block, int64_t n, const LerarWinsorizedParameters *parameters, float *scratch,
+                                   int32_t *low, int32_t *high, int32_t *state);
+
 #endif
