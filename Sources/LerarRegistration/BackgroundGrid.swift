@@ -150,26 +150,6 @@ public struct BackgroundGrid: Sendable {
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    /// Median after three rounds of clipping at 3 σ (σ from MAD), which removes stars from a sky cell.
-    /// Selection-based (no sort, no moments), since cells hold tens of thousands of samples; reorders `values`.
-    public static func clippedMedian(_ values: inout [Float]) -> Double {
-        guard values.count >= 16 else { return .nan }
-        var deviations = [Float](repeating: 0, count: values.count)
-        for _ in 0..<3 {
-            let median = selectMedian(&values)
-            deviations.removeAll(keepingCapacity: true)
-            for v in values { deviations.append(abs(v - median)) }
-            let sigma = 1.4826 * selectMedian(&deviations)
-            guard sigma > 0 else { return Double(median) }
-            let low = median - 3 * sigma, high = median + 3 * sigma
-            let before = values.count
-            values.removeAll { $0 < low || $0 > high }
-            if values.count == before { return Double(median) }
-            if values.count < 16 { return Double(median) }
-        }
-        return Double(selectMedian(&values))
-    }
-
     /// Median of a non-empty array by selection (mean of the two central values for an even count); reorders it.
     public static func selectMedian(_ values: inout [Float]) -> Float {
         let n = values.count, upper = QuickSelect.kthSmallest(&values, n / 2)
