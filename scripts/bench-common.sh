@@ -40,7 +40,7 @@ siril_session() {
     i=0; for f in "$session"/bias/*.fits; do i=$((i + 1)); ln -s "$f" "$work/bias/src_$(printf %05d $i).fit"; done
     # The darks of the lights' exposure (the simulator also writes a longer set).
     local light exposure
-    light=$(find "$session"/lights -name '*.fits' | head -1)
+    light=$(find "$session"/lights -name '*.fits' -print -quit) # not | head: find's SIGPIPE would end the script (pipefail)
     exposure=$(basename "$light" | grep -o '_[0-9.]*s_' | head -1)
     i=0; for f in "$session"/darks/DARK${exposure}*.fits; do i=$((i + 1)); ln -s "$f" "$work/darks/src_$(printf %05d $i).fit"; done
     i=0; for f in "$session"/flats/*.fits "$session"/flats/*/*.fits; do [ -f "$f" ] || continue; i=$((i + 1)); ln -s "$f" "$work/flats/src_$(printf %05d $i).fit"; done
