@@ -50,17 +50,18 @@ public struct PSFFit: Sendable, Codable {
         let fineRadius = max(2.0, 2 * fwhmGuess)
         let fine = zip(xs, ys).map { px, py in (px - x) * (px - x) + (py - y) * (py - y) < fineRadius * fineRadius }
         let evaluator = PSFModelEvaluator(xs: xs, ys: ys, fine: fine, gaussian: model == .gaussian)
-        func cost(_ p: [Double]) -> Double {
-            let model = evaluator.values(p)
+        func cost(_ model: [Double]) -> Double {
             var total = 0.0
             for i in 0..<data.count { let r = data[i] - model[i]; total += r * r }
             return total
         }
-        var lambda = 1e-3, current = cost(p)
+        // Each candidate is evaluated with its Jacobian: most steps are accepted, and an accepted candidate's model
+        // and Jacobian are then the next iteration's, so each step costs one pass of exp/log1p instead of two.
+        var lambda = 1e-3, (base, jacobian) = evaluator.valuesAndJacobian(p)
+        var current = cost(base)
         let count = p.count
         var settled = false
         for _ in 0..<60 where !settled {
-            let (base, jacobian) = evaluator.valuesAndJacobian(p)
             // JᵀJ (row-major, count × count) and Jᵀr, accumulated through raw buffers: the nested arrays this replaced
             // paid a uniqueness and bounds check per term.
             var normal = [Double](repeating: 0, count: count * count), gradient = [Double](repeating: 0, count: count)
@@ -87,10 +88,10 @@ public struct PSFFit: Sendable, Codable {
                 var candidate = zip(p, delta).map { $0 + $1 }
                 candidate[3] = abs(candidate[3]); candidate[4] = abs(candidate[4])
                 if model == .moffat { candidate[7] = min(max(candidate[7], 1.05), 20) }
-                let next = cost(candidate)
+                let evaluated = evaluator.valuesAndJacobian(candidate), next = cost(evaluated.0)
                 if next < current {
                     settled = (current - next) < 1e-7 * current
-                    p = candidate; current = next; lambda = max(lambda / 10, 1e-9); improved = true
+                    p = candidate; current = next; (base, jacobian) = evaluated; lambda = max(lambda / 10, 1e-9); improved = true
                     break
                 }
                 lambda *= 10
@@ -137,24 +138,6 @@ struct PSFModelEvaluator {
         return (m, -beta * m / (1 + r2), -l * m)
     }
 
-    /// p: amplitude, x0, y0, a, b, θ, background[, β].
-    func values(_ p: [Double]) -> [Double] {
-        let c = cos(p[5]), s = sin(p[5]), inverseA = 1 / p[3], inverseB = 1 / p[4], beta = gaussian ? 0 : p[7]
-        var model = [Double](repeating: 0, count: xs.count)
-        for i in 0..<xs.count {
-            var sum = 0.0
-            let n = samplesPerAxis(i), half = (n - 1) / 2
-            for ky in 0..<n { for kx in 0..<n {
-                let sx = Double(kx - half) / 3, sy = Double(ky - half) / 3
-                let dx = xs[i] + sx - p[1], dy = ys[i] + sy - p[2]
-                let u = (c * dx + s * dy) * inverseA, v = (-s * dx + c * dy) * inverseB
-                sum += profile(u * u + v * v, beta: beta).0
-            } }
-            model[i] = p[6] + p[0] * sum / Double(n * n)
-        }
-        return model
-    }
-
     /// Model values and the Jacobian, row-major (pixel × parameter).
     func valuesAndJacobian(_ p: [Double]) -> ([Double], [Double]) {
         let count = p.count
@@ -178,7 +161,7 @@ struct PSFModelEvaluator {
                 dBeta += dB
             } }
             let amplitude = p[0] / samples
-            model[i] = p[6] + amplitude * m
+            model[i] = p[6] + p[0] * m / samples   // rounded as the values-only pass this replaced did: the same fits
             let row = i * count
             jacobian[row] = m / samples
             jacobian[row + 1] = amplitude * dx0
