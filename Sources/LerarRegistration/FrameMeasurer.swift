@@ -44,14 +44,17 @@ public enum FrameMeasurer {
     public static func measure(_ image: Image, field: Registrar.StarField, path: String, starLimit: Int = FrameMeasurer.psfStarLimit) -> FrameMeasurement {
         let found = field.stars, plane = field.plane, background = field.background, noise = field.noise
         let saturation = Float(0.98)
-        let isolated = found.filter { star in
+        // Lazily: only the first `starLimit` qualifying stars are wanted, so the isolation test (against every star)
+        // runs on about that many, after the cheap saturation test, not on all of them (thousands squared).
+        let candidates = Array(found.lazy.filter { star in
+            plane[Int(star.y.rounded()) * image.width + Int(star.x.rounded())] < saturation
+        }.filter { star in
             let reach = 4 * max(star.fwhm, 2)
             return !found.contains { other in
                 let dx = other.x - star.x, dy = other.y - star.y
                 return other.x != star.x && dx * dx + dy * dy < reach * reach && other.flux > 0.05 * star.flux
             }
-        }
-        let candidates = isolated.filter { star in plane[Int(star.y.rounded()) * image.width + Int(star.x.rounded())] < saturation }.prefix(starLimit)
+        }.prefix(starLimit))
         let shared = UnsafeSendable(plane)
         let fits = Parallel.mapChunks(count: candidates.count, minimumChunkSize: 8) { range -> [PSFFit] in
             range.compactMap { index in

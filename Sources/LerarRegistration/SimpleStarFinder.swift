@@ -38,21 +38,36 @@ public enum SimpleStarFinder {
     static func peaks(_ residual: [Float], plane: [Float], width: Int, height: Int, rows: Range<Int>, limit: Double,
                       saturation: Double, edge: Int) -> [DetectedStar] {
         var stars: [DetectedStar] = []
-        for y in rows {
-            for x in edge..<(width - edge) {
-                let v = Double(residual[y * width + x])
-                guard v > limit, v.isFinite, Double(plane[y * width + x]) < saturation else { continue }
+        // Nearly every pixel is below the limit: eight at a time are compared in Float against a bound just under it
+        // (so no pixel above the Double limit is skipped), and only blocks holding one go through the exact test.
+        let blockLimit = SIMD8<Float>(repeating: Float(limit).nextDown)
+        residual.withUnsafeBufferPointer { residualBuffer in plane.withUnsafeBufferPointer { planeBuffer in
+            let raw = UnsafeRawPointer(residualBuffer.baseAddress!)
+            func examine(_ x: Int, _ y: Int) {
+                let v = Double(residualBuffer[y * width + x])
+                guard v > limit, v.isFinite, Double(planeBuffer[y * width + x]) < saturation else { return }
                 var isPeak = true, brightNeighbours = 0
                 for dy in -2...2 { for dx in -2...2 where dx != 0 || dy != 0 {
-                    let n = Double(residual[(y + dy) * width + x + dx])
+                    let n = Double(residualBuffer[(y + dy) * width + x + dx])
                     if !(n.isFinite) || n > v || (n == v && (dy < 0 || (dy == 0 && dx < 0))) { isPeak = false }
                     if abs(dx) <= 1 && abs(dy) <= 1 && n > 0.5 * limit { brightNeighbours += 1 }
                 } }
                 // A star spreads over its neighbours; a hot pixel or cosmic-ray hit does not.
-                guard isPeak, brightNeighbours >= 3 else { continue }
+                guard isPeak, brightNeighbours >= 3 else { return }
                 if let star = measure(residual, width: width, height: height, x: x, y: y) { stars.append(star) }
             }
-        }
+            for y in rows {
+                var x = edge
+                let end = width - edge
+                while x < end {
+                    let blockEnd = min(x + 8, end)
+                    if blockEnd - x < 8 || any(raw.loadUnaligned(fromByteOffset: (y * width + x) * 4, as: SIMD8<Float>.self) .> blockLimit) {
+                        for column in x..<blockEnd { examine(column, y) }
+                    }
+                    x = blockEnd
+                }
+            }
+        } }
         return stars
     }
 
