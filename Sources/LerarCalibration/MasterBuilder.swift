@@ -83,9 +83,16 @@ public struct MasterBuilder: Sendable {
         var inputs = group.members, source = ImageSource.files
         var temporary: String?
         let subtracting = group.type == .flat ? flatCalibrationGroup(group).flatMap { built[$0]?.path } : nil
-        if subtracting != nil || overscan {
+        let holding = parameters.maxMemory / 4 * 3
+        if let subtracting, !overscan, try !fitInMemory(group.members, holding: holding) {
+            // Too many to hold: each flat is calibrated as the integration reads it (whole for its estimates, then by
+            // bands), in parallel, instead of being written calibrated and read back twice.
+            let master = try ImageFile.read(subtracting)
+            source = .files(subtracting: master, masterPath: subtracting)
+            parameters.maxMemory = max(0, parameters.maxMemory - master.samples.count * MemoryLayout<Float>.stride)  // it stays resident
+        } else if subtracting != nil || overscan {
             let folder = (outputFolder as NSString).appendingPathComponent(Self.temporaryPrefix + UUID().uuidString)
-            let prepared = try prepare(group.members, subtracting: subtracting, into: folder, holding: parameters.maxMemory / 4 * 3)
+            let prepared = try prepare(group.members, subtracting: subtracting, into: folder, holding: holding)
             (inputs, source) = (prepared.paths, prepared.source)
             if prepared.wroteFiles { temporary = folder }
         }
@@ -97,25 +104,25 @@ public struct MasterBuilder: Sendable {
         return Built(group: group.id, path: path, frames: group.members.count, rejection: result.rejection.rawValue)
     }
 
+    /// Whether `frames` (of the first one's size) all fit in `holding` bytes as Float32 images.
+    func fitInMemory(_ frames: [String], holding: Int) throws -> Bool {
+        guard let first = frames.first else { return true }
+        let header = try ImageFile.readHeader(first)
+        return header.width * header.height * header.channelCount * MemoryLayout<Float>.stride * frames.count <= holding
+    }
+
     /// Each frame with its overscan subtracted and trimmed (when asked) and a master (dark-flat or bias) subtracted
     /// (for flats): held in memory under names in `folder` when all of them fit in `holding` bytes (the integration
     /// then reads them once more from memory, not from files written and read back), else Float32 files there.
     func prepare(_ frames: [String], subtracting masterPath: String?, into folder: String,
                  holding: Int) throws -> (paths: [String], source: ImageSource, wroteFiles: Bool) {
-        let master = try masterPath.map { try ImageFile.read($0) }
+        let master = try masterPath.map { MasterSubtraction(master: try ImageFile.read($0), path: $0) }
         var held: [String: Image] = [:], heldBytes = 0, wroteFiles = false
         var paths: [String] = []
         for (index, path) in frames.enumerated() {
             var frame = try ImageFile.read(path)
             if overscan && OverscanCorrection.applies(to: frame.metadata) { frame = try OverscanCorrection.apply(frame, smoothing: overscanSmoothing) }
-            if let master {
-                guard frame.width == master.width, frame.height == master.height else {
-                    throw CalibrationError.badOverrides(path: path, reason: "frame is \(frame.width)×\(frame.height), its master \(masterPath!) is \(master.width)×\(master.height)")
-                }
-                frame.withMutableSamples { samples in
-                    master.withSamples { m in for i in 0..<samples.count { samples[i] -= m[i % m.count] } }
-                }
-            }
+            try master?.apply(to: &frame, path: path)
             let out = (folder as NSString).appendingPathComponent(String(format: "frame_%05d.xisf", index))
             paths.append(out)
             let bytes = frame.samples.count * MemoryLayout<Float>.stride

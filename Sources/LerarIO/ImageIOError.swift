@@ -22,6 +22,8 @@ public enum ImageIOError: Error, LocalizedError, Equatable {
     case writeFailed(path: String, reason: String)
     /// cfitsio reported an error.
     case fits(path: String, status: Int32, message: String)
+    /// A frame's size or channels do not match the image it is combined with (a flat and its dark-flat master).
+    case geometryMismatch(path: String, detail: String)
 
     public var errorDescription: String? {
         switch self {
@@ -35,6 +37,7 @@ public enum ImageIOError: Error, LocalizedError, Equatable {
         case let .outputExists(path): "\(path): output exists (use --overwrite to replace it)"
         case let .writeFailed(path, reason): "\(path): cannot write: \(reason)"
         case let .fits(path, status, message): "\(path): FITS error \(status): \(message)"
+        case let .geometryMismatch(path, detail): "\(path): does not match: \(detail)"
         }
     }
 }

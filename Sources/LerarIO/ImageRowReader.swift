@@ -17,6 +17,8 @@ public final class ImageRowReader: @unchecked Sendable {
     private var xisfOffset = 0
     private var xisfBigEndian = false
     private var resident: Image?
+    /// Subtracted from every band read (a flat's master dark-flat), nil for none.
+    private var subtracted: MasterSubtraction?
     private let lock = NSLock()
 
     public init(path: String) throws {
@@ -55,6 +57,15 @@ public final class ImageRowReader: @unchecked Sendable {
         }
     }
 
+    /// A reader of the file at `path` whose bands come less `master` (checked against the file's geometry here).
+    public convenience init(path: String, subtracting master: MasterSubtraction?) throws {
+        try self.init(path: path)
+        if let master {
+            try master.check(width: header.width, height: header.height, channels: header.channelCount, path: path)
+            subtracted = master
+        }
+    }
+
     /// A reader over an image already in memory (named `path` in headers and messages); its samples count as
     /// resident, so a band budget shrinks by them.
     public init(image: Image, path: String) {
@@ -65,8 +76,15 @@ public final class ImageRowReader: @unchecked Sendable {
         residentBytes = image.samples.count * MemoryLayout<Float>.stride
     }
 
-    /// Reads rows `rows` of `channel` into `output` (count = rows.count × width), normalised like `ImageFile.read`.
+    /// Reads rows `rows` of `channel` into `output` (count = rows.count × width), normalised like `ImageFile.read`
+    /// (less the master, if any).
     public func read(rows: Range<Int>, channel: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
+        try readStored(rows: rows, channel: channel, into: output)
+        subtracted?.apply(rows: rows, channel: channel, to: output)
+    }
+
+    /// The rows as stored in the file or the resident image.
+    private func readStored(rows: Range<Int>, channel: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
         let width = header.width, height = header.height
         precondition(rows.lowerBound >= 0 && rows.upperBound <= height && channel < header.channelCount, "rows \(rows) of channel \(channel) outside the image")
         precondition(output.count >= rows.count * width, "output too small")

@@ -7,18 +7,36 @@ import LerarCore
 public struct ImageSource: Sendable {
     /// The image held under a path, nil when it is to be read from its file.
     let held: @Sendable (String) -> Image?
+    /// Subtracted from every frame read from its file (a flat's dark-flat or bias master), nil for none.
+    let subtracted: MasterSubtraction?
 
-    public init(held: @escaping @Sendable (String) -> Image?) { self.held = held }
+    public init(held: @escaping @Sendable (String) -> Image?) { self.held = held; subtracted = nil }
 
     /// Every frame from its file.
     public static let files = ImageSource { _ in nil }
 
-    /// The image at `path`: held, else read from the file.
-    public func read(_ path: String) throws -> Image { try held(path) ?? ImageFile.read(path) }
+    /// Every frame from its file less `master` (`masterPath` names it in errors): flats too many to hold are
+    /// calibrated as they are read, whole or by bands, instead of written calibrated and read back.
+    public static func files(subtracting master: Image, masterPath: String) -> ImageSource {
+        ImageSource(held: { _ in nil }, subtracted: MasterSubtraction(master: master, path: masterPath))
+    }
+
+    private init(held: @escaping @Sendable (String) -> Image?, subtracted: MasterSubtraction?) {
+        self.held = held
+        self.subtracted = subtracted
+    }
+
+    /// The image at `path`: held, else read from the file (less the master, if any).
+    public func read(_ path: String) throws -> Image {
+        if let image = held(path) { return image }
+        var image = try ImageFile.read(path)
+        try subtracted?.apply(to: &image, path: path)
+        return image
+    }
 
     /// A band reader of `path`: over the held image (its bytes counted as resident), else over the file.
     public func rowReader(_ path: String) throws -> ImageRowReader {
         if let image = held(path) { return ImageRowReader(image: image, path: path) }
-        return try ImageRowReader(path: path)
+        return try ImageRowReader(path: path, subtracting: subtracted)
     }
 }

@@ -66,18 +66,43 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
     }
 
     /// Flats with their dark-flat subtracted are held in memory for the integration when they fit three quarters of
-    /// its memory budget, else written to temporary files: the same master flat either way, nothing left behind.
-    @Test func aMasterFlatIsTheSameFromMemoryAndFromTemporaryFiles() throws {
+    /// its memory budget, else calibrated as the integration reads them from their files: the same master flat either
+    /// way, nothing left behind.
+    @Test func aMasterFlatIsTheSameFromMemoryAndCalibratedAsRead() throws {
         let session = Self.flatSky
         let flatGroup = try #require(session.plan.groups.first { $0.type == .flat })
         let held = try ImageFile.read(session.masters[flatGroup.id]!.path)
-        var builder = MasterBuilder(plan: session.plan, outputFolder: session.path + "/through-files")
+        var builder = MasterBuilder(plan: session.plan, outputFolder: session.path + "/as-read")
         builder.flatParameters.maxMemory = 1 << 20   // 15 flats of 1 MB do not fit 0.75 MB
         let built = try builder.build(flatGroup, built: session.masters)
-        let files = try ImageFile.read(built.path)
-        #expect(held.samples == files.samples)
-        let left = try FileManager.default.contentsOfDirectory(atPath: session.path + "/through-files")
+        let asRead = try ImageFile.read(built.path)
+        #expect(held.samples == asRead.samples)
+        let left = try FileManager.default.contentsOfDirectory(atPath: session.path + "/as-read")
         #expect(left == [URL(fileURLWithPath: built.path).lastPathComponent], "left behind: \(left)")
+    }
+
+    /// A dark-flat master of another size than the flats is refused, naming the flat and the master, on either path.
+    @Test func aDarkFlatOfAnotherSizeIsRefusedNamingTheFlat() throws {
+        let session = Self.flatSky
+        let flatGroup = try #require(session.plan.groups.first { $0.type == .flat })
+        let calibrationGroup = try #require(MasterBuilder(plan: session.plan, outputFolder: session.path).flatCalibrationGroup(flatGroup))
+        let small = session.path + "/small-dark-flat.xisf"
+        try ImageFile.write(Image(width: 16, height: 16, samples: [Float](repeating: 0.01, count: 256)), to: small,
+                            options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+        var masters = session.masters
+        masters[calibrationGroup] = MasterBuilder.Built(group: calibrationGroup, path: small, frames: 1, rejection: "existing master")
+        for budget in [1 << 20, 1 << 30] {   // calibrated as read; held in memory
+            var builder = MasterBuilder(plan: session.plan, outputFolder: session.path + "/mismatch-\(budget)")
+            builder.flatParameters.maxMemory = budget
+            do {
+                _ = try builder.build(flatGroup, built: masters)
+                Issue.record("a 16×16 dark-flat was accepted for \(flatGroup.members.count) flats (budget \(budget))")
+            } catch {
+                let message = error.localizedDescription
+                #expect(message.contains(URL(fileURLWithPath: flatGroup.members[0]).lastPathComponent) && message.contains("small-dark-flat.xisf")
+                        && message.contains("16×16"), "\(message)")
+            }
+        }
     }
 
     @Test func calibratedLightsAreFlatWithoutDonutsVignettingOrAmpGlow() throws {
