@@ -50,6 +50,7 @@ bench-siril: release
 	@SIRIL=1 scripts/bench-pipeline.sh
 	@SIRIL=1 scripts/bench-osc.sh
 	@scripts/bench-finish.sh
+	@CASES=2048:24 REPEATS=3 OUT=bench-output/siril-2048-24.md scripts/bench-scaling.sh
 
 # Lerar and Siril on hard sessions of growing size (CASES="2048:24 2048:48 2048:96 4096:24", REPEATS=3): docs/performance-table.md.
 bench-scaling: release

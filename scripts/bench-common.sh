@@ -64,3 +64,22 @@ register pp_light_
 stack r_pp_light_ rej 3 3 -norm=addscale -output_norm -out=../result
 SSF
 }
+
+# siril_stages LOG: Siril's time per part of the script, from the "Running command" and "Execution time" lines of its
+# log: masters (bias, dark and flat stacks, the flats' calibration), calibrate (the lights' preprocess), register, stack.
+siril_stages() {
+    awk '/Running command:/ { command = $NF }
+         /Execution time:/ {
+             t = 0
+             for (i = 1; i < NF; i++) if ($i ~ /^[0-9.]+$/) {
+                 unit = $(i + 1); sub(/\.$/, "", unit)
+                 t += $i * (unit == "ms" ? 0.001 : unit == "min" ? 60 : unit == "h" ? 3600 : 1)
+             }
+             if (command == "preprocess") preprocessed++
+             if (preprocessed < 2) masters += t
+             else if (command == "preprocess") calibrate += t
+             else if (command == "register") register += t
+             else if (command == "stack") stack += t
+         }
+         END { printf "masters %.2f s, calibrate %.2f s, register %.2f s, stack %.2f s", masters, calibrate, register, stack }' "$1"
+}

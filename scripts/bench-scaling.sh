@@ -13,8 +13,8 @@ command -v siril-cli > /dev/null || { echo "siril-cli is needed (make bench-siri
 source "$(dirname "$0")/bench-common.sh"
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 {
-    echo "| frames × size | Lerar wall (s) | Siril wall (s) | Lerar/Siril | Lerar peak RSS (MB) | Siril peak RSS (MB) | Lerar stages (s) |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| frames × size | Lerar wall (s) | Siril wall (s) | Lerar/Siril | Lerar peak RSS (MB) | Siril peak RSS (MB) | Lerar stages (s) | Siril stages (s) |"
+    echo "|---|---|---|---|---|---|---|---|"
 } > "$OUT.tmp"
 for case in $CASES; do
     hard_session "$case"
@@ -25,18 +25,19 @@ for case in $CASES; do
         grep -ho 'time per stage: .*' "$DIR"/lerar/logs/run-*.log | tail -1 | sed 's/time per stage: //' > "$DIR/lerar.stages"
         siril_session "$session" "$DIR/siril" ""   # afresh: Siril's links and sequences of the last repeat would be read again
         bench_measure siril "$size-$lights" siril-cli -d "$DIR/siril" -s "$DIR/siril/pipeline.ssf" >> "$DIR/siril.times"
+        siril_stages "$DIR/.siril.log" > "$DIR/siril.stages"
     done
     ls=$(cut -d' ' -f1 "$DIR/lerar.times" | median); lk=$(cut -d' ' -f2 "$DIR/lerar.times" | median)
     ss=$(cut -d' ' -f1 "$DIR/siril.times" | median); sk=$(cut -d' ' -f2 "$DIR/siril.times" | median)
-    stages=$(cat "$DIR/lerar.stages")
+    stages=$(cat "$DIR/lerar.stages"); siril_stages=$(cat "$DIR/siril.stages")
     # The medians, with every repeat beside them when there are several (the spread is the machine's noise).
     repeats=""
     if [ "$REPEATS" -gt 1 ]; then
         repeats=" (repeats $(cut -d' ' -f1 "$DIR/lerar.times" | xargs printf '%.1f, ' | sed 's/, $//')"
         repeats+=" / Siril $(cut -d' ' -f1 "$DIR/siril.times" | xargs printf '%.1f, ' | sed 's/, $//'))"
     fi
-    printf '| %s × %s²%s | %.1f | %.1f | %.2f× | %.0f | %.0f | %s |\n' "$lights" "$size" "$repeats" "$ls" "$ss" "$(echo "$ls / $ss" | bc -l)" \
-        "$(echo "$lk / 1024" | bc -l)" "$(echo "$sk / 1024" | bc -l)" "$stages" >> "$OUT.tmp"
+    printf '| %s × %s²%s | %.1f | %.1f | %.2f× | %.0f | %.0f | %s | %s |\n' "$lights" "$size" "$repeats" "$ls" "$ss" "$(echo "$ls / $ss" | bc -l)" \
+        "$(echo "$lk / 1024" | bc -l)" "$(echo "$sk / 1024" | bc -l)" "$stages" "$siril_stages" >> "$OUT.tmp"
 done
 mv "$OUT.tmp" "$OUT"
 echo "wrote $OUT" >&2
