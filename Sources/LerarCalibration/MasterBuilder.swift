@@ -84,9 +84,10 @@ public struct MasterBuilder: Sendable {
         var temporary: String?
         let subtracting = group.type == .flat ? flatCalibrationGroup(group).flatMap { built[$0]?.path } : nil
         let holding = parameters.maxMemory / 4 * 3
-        if let subtracting, !overscan, try !fitInMemory(group.members, holding: holding) {
+        if let subtracting, !overscan, try !fitInMemory(group.members, holding: holding), readByBands(group.members) {
             // Too many to hold: each flat is calibrated as the integration reads it (whole for its estimates, then by
-            // bands), in parallel, instead of being written calibrated and read back twice.
+            // bands), in parallel, instead of being written calibrated and read back twice. Compressed and raw
+            // flats, which a band reader decodes whole and keeps, are still written calibrated.
             let master = try ImageFile.read(subtracting)
             source = .files(subtracting: master, masterPath: subtracting)
             parameters.maxMemory = max(0, parameters.maxMemory - master.samples.count * MemoryLayout<Float>.stride)  // it stays resident
@@ -109,6 +110,12 @@ public struct MasterBuilder: Sendable {
         guard let first = frames.first else { return true }
         let header = try ImageFile.readHeader(first)
         return header.width * header.height * header.channelCount * MemoryLayout<Float>.stride * frames.count <= holding
+    }
+
+    /// Whether every frame can be read by bands without being decoded whole (uncompressed FITS or planar XISF); a
+    /// file that cannot be opened answers no, so the path that reads it whole reports it.
+    func readByBands(_ frames: [String]) -> Bool {
+        frames.allSatisfy { path in (try? ImageRowReader(path: path))?.readsFromMemory == false }
     }
 
     /// Each frame with its overscan subtracted and trimmed (when asked) and a master (dark-flat or bias) subtracted

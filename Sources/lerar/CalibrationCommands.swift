@@ -12,6 +12,7 @@ struct MastersCommand: ParsableCommand {
         Bias and darks: average, no normalization, winsorized sigma clipping. Flats: each frame calibrated by its
         dark-flat (else the bias), then average with multiplicative normalization and winsorized sigma clipping.
         Names as WBPP: masterDark_BIN-1_GAIN-100_EXPTIME-300s.xisf. masters.json lists group → file.
+        Files that cannot be read are left out and listed; the masters of the rest are built and the exit status is 2.
         """
     )
 
@@ -47,6 +48,16 @@ struct MastersCommand: ParsableCommand {
             for entry in built.values.sorted(by: { $0.path < $1.path }) {
                 print("\(entry.path)  (\(entry.frames) frames, rejection \(entry.rejection))")
             }
+            for file in plan.skipped { Terminal.error("skipped \(file.path): \(file.reason)") }
+            let unreadable = plan.skipped.filter(\.unreadable).count
+            if unreadable > 0 {
+                // As `lerar run`: the masters of the rest are built, but a script must not take them for complete.
+                Terminal.error("\(unreadable) input \(unreadable == 1 ? "file" : "files") could not be read (listed above); "
+                               + "the masters were built without them: exit status 2")
+                throw ExitCode(2)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             Terminal.error(Terminal.describe(error))
             throw ExitCode.failure

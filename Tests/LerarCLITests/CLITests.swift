@@ -187,6 +187,18 @@ final class Scratch {
         #expect(masters.output.contains("masterDark_BIN-1_GAIN-100_EXPTIME-300s.xisf") && masters.output.contains("masterFlat_BIN-1_GAIN-100_EXPTIME-1s_FILTER-L.xisf"))
         let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.file("masters/masters.json")))) as? [String: Any])
         #expect(manifest.count == 5) // bias, darks of 300 s and 600 s, dark-flat, flat
+
+        // A truncated flat among good ones: the masters of the rest are built, the file is named, exit status 2.
+        let flats = try FileManager.default.contentsOfDirectory(atPath: scratch.file("night/flats/L")).filter { $0.hasSuffix(".fits") }.sorted()
+        try FileManager.default.createDirectory(atPath: scratch.file("damaged/flats/L"), withIntermediateDirectories: true)
+        for name in flats { try FileManager.default.copyItem(atPath: scratch.file("night/flats/L/" + name), toPath: scratch.file("damaged/flats/L/" + name)) }
+        for kind in ["bias", "darkflats"] { try FileManager.default.createSymbolicLink(atPath: scratch.file("damaged/" + kind), withDestinationPath: scratch.file("night/" + kind)) }
+        let cut = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch.file("damaged/flats/L/" + flats[2])))
+        try cut.truncate(atOffset: 5000)
+        try cut.close()
+        let damaged = try CLIRun.run(["masters", "damaged", "-o", "masters-damaged"], in: scratch.path)
+        #expect(damaged.status == 2 && damaged.error.contains("skipped") && damaged.error.contains(flats[2]) && damaged.error.contains("exit status 2"), "\(damaged.error)")
+        #expect(damaged.output.contains("masterFlat_BIN-1_GAIN-100_EXPTIME-1s_FILTER-L.xisf  (\(flats.count - 1) frames"), "\(damaged.output)")
         
         let link = try CLIRun.run(["link", "night", "--json"], in: scratch.path)
         try Data(link.output.utf8).write(to: URL(fileURLWithPath: scratch.file("plan.json")))

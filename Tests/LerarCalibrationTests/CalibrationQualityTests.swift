@@ -81,6 +81,22 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
         #expect(left == [URL(fileURLWithPath: built.path).lastPathComponent], "left behind: \(left)")
     }
 
+    /// Flats are calibrated as they are read only where a band reader does not decode them whole (which would hold
+    /// every flat at once): uncompressed FITS and XISF yes, compressed XISF and unreadable files no.
+    @Test func onlyFlatsReadableByBandsAreCalibratedAsRead() throws {
+        let session = Self.flatSky
+        let flatGroup = try #require(session.plan.groups.first { $0.type == .flat })
+        let builder = MasterBuilder(plan: session.plan, outputFolder: session.path)
+        #expect(builder.readByBands(flatGroup.members))
+        let image = try ImageFile.read(flatGroup.members[0])
+        let plain = session.path + "/plain-flat.xisf", compressed = session.path + "/compressed-flat.xisf"
+        try ImageFile.write(image, to: plain, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+        try ImageFile.write(image, to: compressed, options: ImageWriteOptions(sampleFormat: .float32, compression: "zstd+sh", overwrite: true))
+        #expect(builder.readByBands([plain]))
+        #expect(!builder.readByBands(flatGroup.members + [compressed]))
+        #expect(!builder.readByBands([session.path + "/no-such-flat.fits"]))
+    }
+
     /// A dark-flat master of another size than the flats is refused, naming the flat and the master, on either path.
     @Test func aDarkFlatOfAnotherSizeIsRefusedNamingTheFlat() throws {
         let session = Self.flatSky
