@@ -23,6 +23,7 @@ struct BandContext: Sendable {
         Parallel.forEachChunk(count: bandSize, minimumChunkSize: 4096) { pixels in
             let (band, output, low, high) = shared.value
             let lanes = BlockRejection.lanes
+            assert(lanes == 8, "the whole-block path below reads SIMD8 vectors")
             let blockRejection = BlockRejection(rejection: rejection, network: network)
             let block = blockRejection.block, sampleCounts = blockRejection.counts
             let normalized = UnsafeMutablePointer<Float>.allocate(capacity: lanes * count)
@@ -37,12 +38,29 @@ struct BandContext: Sendable {
             let weight = UnsafeMutablePointer<Double>.allocate(capacity: count)
             weight.initialize(from: weights, count: count)
             defer { weight.deallocate() }
+            // In range ⇔ lowBound < sample < highBound: also false for NaN and ±∞, as the per-sample test below.
+            let lowBound = SIMD8<Float>(repeating: p.rangeClipLow ? p.rangeLow : -.infinity)
+            let highBound = SIMD8<Float>(repeating: p.rangeClipHigh ? p.rangeHigh : .infinity)
             var first = pixels.lowerBound
             while first < pixels.upperBound {
                 let used = min(lanes, pixels.upperBound - first)
                 for lane in 0..<lanes { sampleCounts[lane] = 0 }
                 for i in 0..<count {
                     let row = block + i * lanes
+                    // A whole block whose eight samples of this frame are all in range (nearly all): loaded, tested
+                    // and normalized as one 8-lane vector (the same products and sums as per sample).
+                    if used == lanes {
+                        let raw = UnsafeRawPointer(band.baseAddress! + i * bandSize + first).loadUnaligned(as: SIMD8<Float>.self)
+                        if all((raw .> lowBound) .& (raw .< highBound)) {
+                            let value = raw * SIMD8(repeating: scale[i * channels + channel]) + SIMD8(repeating: offset[i * channels + channel])
+                            UnsafeMutableRawPointer(row).storeBytes(of: value, as: SIMD8<Float>.self)
+                            for lane in 0..<lanes {
+                                normalized[lane * count + i] = value[lane]
+                                sampleCounts[lane] += 1
+                            }
+                            continue
+                        }
+                    }
                     for lane in 0..<lanes {
                         guard lane < used else { row[lane] = row[0]; continue } // lanes past the pixels repeat the first
                         let pixel = first + lane

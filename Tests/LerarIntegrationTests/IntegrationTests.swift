@@ -221,3 +221,46 @@ func noise(_ frame: Int, _ pixel: Int) -> Float {
         }
     }
 }
+
+/// The band combiner reads whole blocks of eight in-range samples as one vector and everything else sample by
+/// sample: a stack whose blocks mix in-range, NaN, ±∞ and range-clipped samples (and a partial block at each row's
+/// end) must equal the per-pixel mean of the samples kept, with every left-out sample counted.
+@Suite struct BandGatherTests {
+    @Test func blocksWithMissingAndClippedSamplesStackAsPerPixel() throws {
+        let folder = StackFolder()
+        let frames = 5, width = 37, height = 6
+        func sample(_ frame: Int, _ pixel: Int) -> Float {
+            switch (frame * 31 + pixel * 7) % 23 {
+            case 0: .nan
+            case 1: .infinity
+            case 2: -.infinity
+            case 3: 0.99     // ≥ rangeHigh
+            case 4: -0.01    // ≤ rangeLow
+            default: 0.3 + 0.05 * noise(frame, pixel)
+            }
+        }
+        let paths = try folder.write(frames: frames, width: width, height: height) { sample($0, $1) }
+        var p = IntegrationParameters()
+        p.normalization = .none
+        p.rejection = .none
+        p.weighting = .none
+        p.rangeClipLow = true
+        p.rangeLow = 0
+        p.rangeClipHigh = true
+        p.rangeHigh = 0.98
+        let result = try IntegrationEngine(parameters: p).integrate(paths: paths)
+        var leftOut = 0
+        let stacked = result.image.samples
+        for pixel in 0..<(width * height) {
+            let kept = (0..<frames).map { sample($0, pixel) }.filter { $0.isFinite && $0 > 0 && $0 < 0.98 }
+            leftOut += frames - kept.count
+            if kept.isEmpty {
+                #expect(stacked[pixel].isNaN, "pixel \(pixel)")
+            } else {
+                let mean = kept.reduce(0.0) { $0 + Double($1) } / Double(kept.count)
+                #expect(abs(Double(stacked[pixel]) - mean) < 1e-6, "pixel \(pixel): \(stacked[pixel]) vs \(mean)")
+            }
+        }
+        #expect(leftOut > 0 && result.frames.reduce(0) { $0 + $1.rangeRejected } == leftOut)
+    }
+}
