@@ -12,6 +12,7 @@ ROOT=${BENCH_DIR:-bench-output/scaling}
 command -v siril-cli > /dev/null || { echo "siril-cli is needed (make bench-siril installs it)" >&2; exit 1; }
 source "$(dirname "$0")/bench-common.sh"
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+walls() { cut -d' ' -f1 "$1" | xargs printf '%.1f, ' | sed 's/, $//'; }   # a .times file's wall times, listed
 {
     echo "| frames × size | Lerar wall (s) | Siril wall (s) | Lerar/Siril | Lerar peak RSS (MB) | Siril peak RSS (MB) | Lerar stages (s) | Siril stages (s) |"
     echo "|---|---|---|---|---|---|---|---|"
@@ -33,8 +34,7 @@ for case in $CASES; do
     # The medians, with every repeat beside them when there are several (the spread is the machine's noise).
     repeats=""
     if [ "$REPEATS" -gt 1 ]; then
-        repeats=" (repeats $(cut -d' ' -f1 "$DIR/lerar.times" | xargs printf '%.1f, ' | sed 's/, $//')"
-        repeats+=" / Siril $(cut -d' ' -f1 "$DIR/siril.times" | xargs printf '%.1f, ' | sed 's/, $//'))"
+        repeats=" (repeats $(walls "$DIR/lerar.times") / Siril $(walls "$DIR/siril.times"))"
     fi
     printf '| %s × %s²%s | %.1f | %.1f | %.2f× | %.0f | %.0f | %s | %s |\n' "$lights" "$size" "$repeats" "$ls" "$ss" "$(echo "$ls / $ss" | bc -l)" \
         "$(echo "$lk / 1024" | bc -l)" "$(echo "$sk / 1024" | bc -l)" "$stages" "$siril_stages" >> "$OUT.tmp"

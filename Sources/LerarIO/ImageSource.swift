@@ -10,7 +10,10 @@ public struct ImageSource: Sendable {
     /// Subtracted from every frame read from its file (a flat's dark-flat or bias master), nil for none.
     let subtracted: MasterSubtraction?
 
-    public init(held: @escaping @Sendable (String) -> Image?) { self.held = held; subtracted = nil }
+    public init(held: @escaping @Sendable (String) -> Image?, subtracted: MasterSubtraction? = nil) {
+        self.held = held
+        self.subtracted = subtracted
+    }
 
     /// Every frame from its file.
     public static let files = ImageSource { _ in nil }
@@ -19,11 +22,6 @@ public struct ImageSource: Sendable {
     /// calibrated as they are read, whole or by bands, instead of written calibrated and read back.
     public static func files(subtracting master: Image, masterPath: String) -> ImageSource {
         ImageSource(held: { _ in nil }, subtracted: MasterSubtraction(master: master, path: masterPath))
-    }
-
-    private init(held: @escaping @Sendable (String) -> Image?, subtracted: MasterSubtraction?) {
-        self.held = held
-        self.subtracted = subtracted
     }
 
     /// The image at `path`: held, else read from the file (less the master, if any).
