@@ -108,8 +108,9 @@ public struct LightCalibrator: Sendable {
         return (normalized, invalid)
     }
 
-    /// The calibrated light (Float32 samples) and what was done.
-    public func calibrate(_ input: consuming Image) throws -> (Image, [Double]) {
+    /// The calibrated light (Float32 samples) and its dark factor per channel. `darkFactors`: the factors an earlier
+    /// calibration of the same light found, so a recalibration skips the optimisation and gives the same samples.
+    public func calibrate(_ input: consuming Image, darkFactors known: [Double]? = nil) throws -> (Image, [Double]) {
         // Consumed, so the light's samples are calibrated in place: one image per frame in flight, not seven planes.
         var light = input
         let overscanApplies = OverscanCorrection.applies(to: light.metadata)
@@ -130,7 +131,9 @@ public struct LightCalibrator: Sendable {
         let width = light.width
         for channel in 0..<light.channelCount {
             var k = 1.0
-            if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = darkCurrent, let b = bias {
+            if let known, known.count == light.channelCount {
+                k = known[channel]
+            } else if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = darkCurrent, let b = bias {
                 let lightPlane = light.withChannel(channel) { Array($0) }
                 let biasPlane = b.withChannel(min(channel, b.channelCount - 1)) { Array($0) }
                 let currentPlane = current.withChannel(min(channel, current.channelCount - 1)) { Array($0) }

@@ -2,9 +2,9 @@ import Foundation
 import LerarCore
 import LerarIO
 
-/// Frames `lerar run` passes from stage to stage in memory instead of through `calibrated/` and `registered/` files,
-/// named by the paths their files would have. What it holds stays within a byte budget: a frame that does not fit is
-/// written to its file instead, so memory is bounded whatever the number of frames or cores.
+/// Frames `lerar run` passes from stage to stage in memory instead of through `registered/` files (and calibrating
+/// again), named by the paths their files would have. What it holds stays within a byte budget: a frame that does
+/// not fit is written to its file (or calibrated again) instead, so memory is bounded whatever the frames or cores.
 final class FrameStore: @unchecked Sendable {
     /// Bytes the held frames may take.
     let budget: Int
@@ -54,7 +54,7 @@ extension PipelineRunner {
     /// Holds frames in memory only when all of them fit the budget's share at once: a run then needs the frames and
     /// one small band, and otherwise passes everything through files with the whole budget for the integration's
     /// bands. (Holding some of them would need both: frames and full bands.) Drizzle reads calibrated files, and
-    /// `keepIntermediates` wants them, so both go through files.
+    /// `keepIntermediates` wants them, so both go through files; otherwise only registered frames do.
     func chooseFrameStore() {
         let share = configuration.output.heldFrameBytes
         let needed = frames.reduce(0) { $0 + $1.imageBytes }
@@ -73,6 +73,9 @@ extension PipelineRunner {
         store = FrameStore(budget: holdsFrames ? share : 0)
         summary.framesInMemory = holdsFrames
         summary.framesThroughFilesReason = reason
-        if let reason { log.info("calibrated and registered frames go through files: \(reason)") }
+        if let reason {
+            log.info((writesCalibratedFiles ? "calibrated and registered frames go through files: "
+                      : "registered frames go through files, and registration calibrates each light again from its raw sub: ") + reason)
+        }
     }
 }

@@ -24,8 +24,45 @@ extension PipelineRunner {
         if stopped.count > 0 { throw PipelineError.interrupted(stage) }
     }
 
-    /// Makes sure the calibrated files of `indices` exist (from the cache, else calibrated now; frames calibrated
-    /// now are measured from memory too).
+    /// Whether calibrated frames not held in memory are written to `calibrated/`: for a cluster step (the next
+    /// level's tasks read them), for drizzle (it reads them again) and with `keepIntermediates`. Otherwise
+    /// registration recalibrates such a frame from its raw sub, which costs less than writing and reading it back.
+    var writesCalibratedFiles: Bool {
+        options.scope.isStep || configuration.output.keepIntermediates || configuration.drizzleParameters != nil
+    }
+
+    /// The calibrator of each light group of `indices`, with its description for the log; built once in a run
+    /// (the defect map and the normalized flat cost a pass over the masters) and kept until registration is done.
+    func lightCalibrators(for indices: [Int]) throws -> [String: (LightCalibrator, String)] {
+        var calibrators: [String: (LightCalibrator, String)] = [:]
+        for group in Set(indices.map { frames[$0].lightGroup }) {
+            if let built = builtCalibrators[group] { calibrators[group] = built; continue }
+            guard let links = plan.lights.first(where: { $0.lightGroup == group }), let lightGroup = plan.group(group) else { continue }
+            calibrators[group] = try SessionCalibrator.calibrator(for: links, group: lightGroup, masters: masters, parameters: configuration.calibrationParameters)
+            builtCalibrators[group] = calibrators[group]
+        }
+        return calibrators
+    }
+
+    /// A light calibrated from its raw sub (its mosaic kept where Bayer drizzle wants it), debayered when one-shot
+    /// colour, and its dark factors; `darkFactors` from an earlier calibration of it skip the dark optimisation.
+    static func calibrate(_ frame: LightFrame, with calibrator: (LightCalibrator, String), parameters: CalibrationParameters,
+                          debayer: DebayerParameters, darkFactors: [Double]? = nil) throws -> (Image, [Double]) {
+        var (image, factors) = try calibrator.0.calibrate(try ImageFile.read(frame.path), darkFactors: darkFactors)
+        image.metadata.addHistory(SessionCalibrator.history(calibrator.1, factors: factors, parameters: parameters, defects: calibrator.0.defectCount))
+        // One-shot colour: calibrated and corrected on the mosaic (CFA-aware), then debayered; the stages after this
+        // one measure and register on the channels' mean and normalize and integrate each channel.
+        if let mosaic = frame.mosaic {
+            try FileManager.default.createDirectory(atPath: (mosaic as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try ImageFile.write(image, to: mosaic, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+        }
+        if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayer) }
+        return (image, factors)
+    }
+
+    /// Calibrates and measures the frames of `indices` that are neither in the cache's files nor held. Each goes on
+    /// in memory when the budget allows, else to its file when `writesCalibratedFiles`, else nowhere (registration
+    /// recalibrates it).
     func ensureCalibrated(_ indices: [Int]) throws {
         clock.start("calibrate"); defer { clock.stop() }
         let todo = indices.filter { cache.intact(frames[$0].calibrateKey) == nil && !self.store.holds(frames[$0].calibrated) }
@@ -33,38 +70,26 @@ extension PipelineRunner {
         summary.count("calibrate", reused: indices.filter { !frames[$0].calibratedThisRun }.count - todo.count)
         guard !todo.isEmpty else { return }
         let parameters = configuration.calibrationParameters, debayerParameters = configuration.debayerParameters
-        var calibrators: [String: (LightCalibrator, String)] = [:]
-        for group in Set(todo.map { frames[$0].lightGroup }) {
-            guard let links = plan.lights.first(where: { $0.lightGroup == group }), let lightGroup = plan.group(group) else { continue }
-            calibrators[group] = try SessionCalibrator.calibrator(for: links, group: lightGroup, masters: masters, parameters: parameters)
-        }
-        let snapshot = frames, journal = self.cache!, log = self.log!, shared = calibrators
+        let snapshot = frames, journal = self.cache!, log = self.log!, shared = try lightCalibrators(for: todo)
         let measured = LockedDictionary<Int, FrameMeasurement>(), warned = LockedDictionary<String, Int>(), starLists = self.starLists
         // The registration's own detector, so the stars kept for it are the ones it would find.
         let analyzer = Registrar(parameters: configuration.registrationParameters)
-        let store = self.store, holdsFrames = self.holdsFrames
+        let store = self.store, holdsFrames = self.holdsFrames, writesFiles = writesCalibratedFiles
         try forEachFrame("calibrate", todo) { index in
             let frame = snapshot[index]
             let (calibrator, description) = shared[frame.lightGroup]!
-            var (image, factors) = try calibrator.calibrate(try ImageFile.read(frame.path))
-            image.metadata.addHistory(SessionCalibrator.history(description, factors: factors, parameters: parameters, defects: calibrator.defectCount))
-            // One-shot colour: calibrated and corrected on the mosaic (CFA-aware), then debayered; the stages after this
-            // one measure and register on the channels' mean and normalize and integrate each channel.
-            if let mosaic = frame.mosaic {
-                try FileManager.default.createDirectory(atPath: (mosaic as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try ImageFile.write(image, to: mosaic, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
-            }
-            if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayerParameters) }
-            // Passed on to registration in memory when the budget allows, else through its file.
+            let (image, factors) = try Self.calibrate(frame, with: (calibrator, description), parameters: parameters, debayer: debayerParameters)
+            // Passed on to registration in memory when the budget allows, else through its file (or recalibrated there).
             let held = holdsFrames && store.hold(image, as: frame.calibrated)
-            if !held {
+            let written = !held && writesFiles
+            if written {
                 try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
             }
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
                                                 invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)
-            try journal.store(frame.calibrateKey, step: "calibrate", outputs: (held ? [] : [frame.calibrated]) + (frame.mosaic.map { [$0] } ?? []),
-                              payload: report, heldInMemory: held)
+            try journal.store(frame.calibrateKey, step: "calibrate", outputs: (written ? [frame.calibrated] : []) + (frame.mosaic.map { [$0] } ?? []),
+                              payload: report, heldInMemory: !written)
             log.info("calibrated \(URL(fileURLWithPath: frame.path).lastPathComponent): \(description), k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ","))"
                      + (parameters.cosmeticCorrection ? ", \(calibrator.defectCount) defective pixels replaced" : ""))
             // The calibrator's warnings are about its masters: once per light group, not once per frame.
@@ -166,6 +191,8 @@ extension PipelineRunner {
         summary.count("register", reused: accepted.count - missing.count)
         missing = try ownShare(of: missing, at: .register, missing: "registered")
         try register(missing)
+        // Calibration is done with: the masters' room goes to the integration.
+        builtCalibrators = [:]
         for index in accepted {
             if let failure = takeRegistration(index) {
                 log.warning("rejected \(URL(fileURLWithPath: frames[index].path).lastPathComponent): registration failed: \(failure)")
@@ -207,22 +234,45 @@ extension PipelineRunner {
         guard !indices.isEmpty else { return }
         let panels = Set(indices.map { frames[$0].panel.description })
         let referenceFrames = panels.compactMap { registrationReferences[$0]?.index }
-        try ensureCalibrated(Array(Set(indices + referenceFrames)))
+        let needed = Array(Set(indices + referenceFrames))
+        // Frames whose calibrated image is neither held nor in a file: calibrated again from their raw subs here
+        // (unless the run writes calibrated files, which `ensureCalibrated` then does first).
+        var recalibrated: Set<Int> = []
+        if writesCalibratedFiles {
+            try ensureCalibrated(needed)
+        } else {
+            recalibrated = Set(needed.filter { cache.intact(frames[$0].calibrateKey) == nil && !self.store.holds(frames[$0].calibrated) })
+        }
+        if !recalibrated.isEmpty {
+            summary.count("calibrate", computed: recalibrated.filter { !frames[$0].calibratedThisRun }.count)
+            log.info("\(recalibrated.count) lights are calibrated again from their raw subs for registration: their calibrated frames "
+                     + "were not kept (\(holdsFrames ? "not held in memory" : "they do not fit output.memoryBudget") and calibrated/ files are "
+                     + "written only with output.keepIntermediates, drizzle or a cluster step)")
+        }
+        let calibrators = try lightCalibrators(for: Array(recalibrated))
+        let parameters = configuration.calibrationParameters, debayerParameters = configuration.debayerParameters
+        let snapshot = frames, journal = self.cache!, log = self.log!, source = self.store.source, redo = recalibrated
+        // The calibrated image of a frame: held, from its file, or calibrated again with the dark factors found before.
+        let calibratedImage = { @Sendable (index: Int) throws -> Image in
+            let frame = snapshot[index]
+            guard redo.contains(index) else { return try source.read(frame.calibrated) }
+            let known = journal.payload(frame.calibrateKey, as: LightCalibrator.Report.self)?.darkFactors
+            return try Self.calibrate(frame, with: calibrators[frame.lightGroup]!, parameters: parameters, debayer: debayerParameters, darkFactors: known).0
+        }
         let registrar = Registrar(parameters: configuration.registrationParameters)
         var references: [String: Registrar.Reference] = [:]
-        let source = store.source
         for panel in panels {
             let reference = registrationReferences[panel]!
-            references[panel] = try registrar.reference(try source.read(reference.path), path: reference.path)
+            references[panel] = try registrar.reference(try reference.index.map(calibratedImage) ?? source.read(reference.path), path: reference.path)
         }
-        let snapshot = frames, journal = self.cache!, log = self.log!, shared = references, stars = starLists
+        let shared = references, stars = starLists
         let store = self.store, holdsFrames = self.holdsFrames
         var outputs: [Int: String] = [:]
         for index in indices { outputs[index] = registeredPath(index) }
         let outputPaths = outputs
         try forEachFrame("register", indices) { index in
             let frame = snapshot[index], output = outputPaths[index]!
-            var (report, registered) = registrar.register(try source.read(frame.calibrated), path: frame.calibrated, to: shared[frame.panel.description]!,
+            var (report, registered) = registrar.register(try calibratedImage(index), path: frame.calibrated, to: shared[frame.panel.description]!,
                                                           knownStars: stars[index])
             // Passed on to LN and integration in memory when the budget allows, else through its file.
             // The calibrated frame is done with first, so its room can take the registered one.

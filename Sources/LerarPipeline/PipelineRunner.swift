@@ -81,6 +81,8 @@ public final class PipelineRunner: @unchecked Sendable {
     var store = FrameStore(budget: 0)
     /// Whether frames are held in memory: decided once the frames are known (`chooseFrameStore`).
     var holdsFrames = false
+    /// Light group → its calibrator, while frames are calibrated (`lightCalibrators`).
+    var builtCalibrators: [String: (LightCalibrator, String)] = [:]
     /// Whole frames calibrated, registered or normalized at once.
     var framesInFlight = Parallel.coreCount
 

@@ -175,8 +175,11 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
         var parameters = CalibrationParameters()
         parameters.optimizeDark = true
         let calibrator = LightCalibrator(bias: try session.master(\.bias), dark: try session.master(\.dark), flat: nil, parameters: parameters)
-        let (_, factors) = try calibrator.calibrate(light)
+        let (optimized, factors) = try calibrator.calibrate(light)
         #expect(abs(factors[0] / expected - 1) < 0.02, "k = \(factors[0]), simulated \(expected)")
+        // Calibrated again with the factor found (as `lerar run` recalibrates for registration): the same samples.
+        let again = try calibrator.calibrate(light, darkFactors: factors)
+        #expect(again.1 == factors && again.0.samples == optimized.samples)
         // Without optimisation the dark is used as it is.
         parameters.optimizeDark = false
         let plain = try LightCalibrator(bias: try session.master(\.bias), dark: try session.master(\.dark), flat: nil, parameters: parameters).calibrate(light)

@@ -165,7 +165,8 @@ import Testing
         var small = PipelineSession.configuration()
         small.output.memoryBudget = 8   // 6 MB for frames: 8 frames of 1 MB do not fit
         let filesOutput = session.folder + "/files"
-        let files = try session.run(small, output: filesOutput)
+        let watcher = FolderWatcher([filesOutput + "/calibrated", filesOutput + "/registered"])
+        let files = try session.run(small, observer: watcher, output: filesOutput)
         #expect(!files.framesInMemory)
         #expect(files.framesThroughFilesReason?.contains("8 frames need 8 MB") == true)
         let heldStack = try ImageFile.read(try #require(held.stacks.first?.master))
@@ -173,6 +174,22 @@ import Testing
         #expect(heldStack.samples.count == filesStack.samples.count)
         let largest = zip(heldStack.samples, filesStack.samples).map { $0.isNaN && $1.isNaN ? 0 : abs($0 - $1) }.max() ?? .nan
         #expect(largest == 0, "held and file stacks differ by \(largest)")
+        // Through files, only registered frames are written: registration calibrates each light again from its raw
+        // sub (with the dark factors found before) instead of reading a calibrated file back; the stacks above are
+        // identical, so the recalibrated frames equal the first calibration's.
+        let filesLog = try String(contentsOfFile: try #require(files.log), encoding: .utf8)
+        #expect(filesLog.contains("8 lights are calibrated again from their raw subs for registration"))
+        #expect(watcher.populated == [filesOutput + "/registered"], "frame files seen during the run: \(watcher.populated)")
+        let filesComputed = Dictionary(uniqueKeysWithValues: files.stages.map { ($0.stage, $0.computed) })
+        #expect(filesComputed["calibrate"] == 8 && filesComputed["register"] == 8)
+        // Resumed with a changed integration setting: the registered files went with the run's intermediates, so
+        // the frames are calibrated again and registered, and nothing else before the integration is redone.
+        var smallChanged = small
+        smallChanged.integration.rejection = .sigma
+        let filesPartial = try session.run(smallChanged, output: filesOutput)
+        let filesRedone = Dictionary(uniqueKeysWithValues: filesPartial.stages.map { ($0.stage, $0.computed) })
+        #expect(filesRedone["calibrate"] == 8 && filesRedone["register"] == 8 && filesRedone["integrate"] == 1)
+        for stage in ["masters", "measure", "LN reference", "normalize"] { #expect((filesRedone[stage] ?? 0) == 0, "\(stage) recomputed") }
 
         #expect(try session.run().computed == 0)
         var changed = PipelineSession.configuration()

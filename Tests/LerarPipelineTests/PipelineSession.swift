@@ -81,3 +81,20 @@ final class StoppingObserver: PipelineObserver, @unchecked Sendable {
 
     func shouldStop() -> Bool { lock.withLock { done >= after } }
 }
+
+/// An observer that notes, after each finished item of any stage, which of `folders` exist with files in them.
+final class FolderWatcher: PipelineObserver, @unchecked Sendable {
+    let folders: [String]
+    private let lock = NSLock()
+    private var seen: Set<String> = []
+
+    init(_ folders: [String]) { self.folders = folders }
+
+    func advanced(_ stage: String, done: Int, total: Int) {
+        let present = folders.filter { !((try? FileManager.default.subpathsOfDirectory(atPath: $0)) ?? []).isEmpty }
+        lock.withLock { seen.formUnion(present) }
+    }
+
+    /// Folders that held files at some point of the run.
+    var populated: Set<String> { lock.withLock { seen } }
+}
