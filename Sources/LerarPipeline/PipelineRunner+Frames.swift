@@ -191,8 +191,6 @@ extension PipelineRunner {
         summary.count("register", reused: accepted.count - missing.count)
         missing = try ownShare(of: missing, at: .register, missing: "registered")
         try register(missing)
-        // Calibration is done with: the masters' room goes to the integration.
-        builtCalibrators = [:]
         for index in accepted {
             if let failure = takeRegistration(index) {
                 log.warning("rejected \(URL(fileURLWithPath: frames[index].path).lastPathComponent): registration failed: \(failure)")
@@ -231,6 +229,8 @@ extension PipelineRunner {
 
     func register(_ indices: [Int]) throws {
         clock.start("register"); defer { clock.stop() }
+        // Calibration is done with once its frames are registered: the masters' room goes to LN and the integration.
+        defer { builtCalibrators = [:] }
         guard !indices.isEmpty else { return }
         let panels = Set(indices.map { frames[$0].panel.description })
         let referenceFrames = panels.compactMap { registrationReferences[$0]?.index }
