@@ -74,8 +74,10 @@ extension PipelineRunner {
         summary.framesInMemory = holdsFrames
         summary.framesThroughFilesReason = reason
         if let reason {
-            log.info((writesCalibratedFiles ? "calibrated and registered frames go through files: "
-                      : "registered frames go through files, and registration calibrates each light again from its raw sub: ") + reason)
+            let recalibrates = frames.contains { !writesCalibratedFile($0) }, colour = frames.contains(where: \.oneShotColour)
+            log.info((recalibrates ? "registered frames go through files, and registration calibrates each light again from its raw sub"
+                      + (colour ? " (one-shot-colour lights, whose debayer costs more, through calibrated/ files)" : "") + ": "
+                      : "calibrated and registered frames go through files: ") + reason)
         }
     }
 }

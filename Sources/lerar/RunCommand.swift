@@ -14,7 +14,8 @@ struct RunCommand: ParsableCommand {
         Calibrated and registered frames pass from stage to stage in memory when all of them fit three quarters of
         output.memoryBudget; else registered frames go through registered/ (removed after success unless
         --keep-intermediates) and registration calibrates each light again from its raw sub (calibrated/ is written
-        only with --keep-intermediates, drizzle or a cluster step). LN is applied inside the integration, so normalized/ _n frames are written only with
+        only for one-shot-colour lights, whose debayer costs more, and with --keep-intermediates, drizzle or a
+        cluster step). LN is applied inside the integration, so normalized/ _n frames are written only with
         --keep-intermediates. A later run with a changed setting recomputes frames that were held in memory from the raw subs.
         Frames are calibrated and registered one per core while about \(DefaultText.numbers(FramesInFlight.imagesPerFrame)) frame images each fit output.memoryBudget
         (never fewer than \(Parallel.minimumFrameWorkers) at once), so memory does not grow with the cores; the log says when it holds cores back.
