@@ -65,7 +65,7 @@ extension PipelineRunner {
     }
 
     /// Calibrates and measures the frames of `indices` that are neither in the cache's files nor held. Each goes on
-    /// in memory when the budget allows, else to its file when `writesCalibratedFiles`, else nowhere (registration
+    /// in memory when the budget allows, else to its file when `writesCalibratedFile`, else nowhere (registration
     /// recalibrates it).
     func ensureCalibrated(_ indices: [Int]) throws {
         clock.start("calibrate"); defer { clock.stop() }
