@@ -48,6 +48,12 @@ extension PipelineRunner {
         return calibrators
     }
 
+    /// Writes an intermediate frame (calibrated, mosaic, registered, normalized) as Float32, its folder made first.
+    static func writeFrame(_ image: Image, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+    }
+
     /// A light calibrated from its raw sub (its mosaic kept where Bayer drizzle wants it), debayered when one-shot
     /// colour, and its dark factors; `darkFactors` from an earlier calibration of it skip the dark optimisation.
     static func calibrate(_ frame: LightFrame, with calibrator: (LightCalibrator, String), parameters: CalibrationParameters,
@@ -57,8 +63,7 @@ extension PipelineRunner {
         // One-shot colour: calibrated and corrected on the mosaic (CFA-aware), then debayered; the stages after this
         // one measure and register on the channels' mean and normalize and integrate each channel.
         if let mosaic = frame.mosaic {
-            try FileManager.default.createDirectory(atPath: (mosaic as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try ImageFile.write(image, to: mosaic, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+            try Self.writeFrame(image, to: mosaic)
         }
         if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayer) }
         return (image, factors)
@@ -87,8 +92,7 @@ extension PipelineRunner {
             let held = holdsFrames && store.hold(image, as: frame.calibrated)
             let written = !held && writesFiles[index]!
             if written {
-                try FileManager.default.createDirectory(atPath: (frame.calibrated as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try ImageFile.write(image, to: frame.calibrated, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                try Self.writeFrame(image, to: frame.calibrated)
             }
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
                                                 invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)
@@ -251,7 +255,7 @@ extension PipelineRunner {
             summary.count("calibrate", computed: recalibrated.filter { !frames[$0].calibratedThisRun }.count)
             log.info("\(recalibrated.count) lights are calibrated again from their raw subs for registration: their calibrated frames "
                      + "were not kept (\(holdsFrames ? "not held in memory" : "they do not fit output.memoryBudget") and calibrated/ files are "
-                     + "written only with output.keepIntermediates, drizzle or a cluster step)")
+                     + "written only for one-shot-colour lights and with output.keepIntermediates, drizzle or a cluster step)")
         }
         let calibrators = try lightCalibrators(for: Array(recalibrated))
         let parameters = configuration.calibrationParameters, debayerParameters = configuration.debayerParameters
@@ -285,8 +289,7 @@ extension PipelineRunner {
             if let registered {
                 held = holdsFrames && store.hold(registered, as: output)
                 if !held {
-                    try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                    try ImageFile.write(registered, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                    try Self.writeFrame(registered, to: output)
                 }
                 report.output = output
             }

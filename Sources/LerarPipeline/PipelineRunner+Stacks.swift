@@ -192,8 +192,7 @@ extension PipelineRunner {
                 if keep {
                     var normalized = function.apply(to: image)
                     normalized.sourceSampleFormat = .float32
-                    try FileManager.default.createDirectory(atPath: (output as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                    try ImageFile.write(normalized, to: output, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+                    try Self.writeFrame(normalized, to: output)
                 }
                 try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: keep ? [output] : [], payload: function)
                 for note in function.notes { log.info("LN \(URL(fileURLWithPath: input).lastPathComponent): \(note)") }
