@@ -5,23 +5,36 @@ public enum WaveletNoise {
     /// Gaussian noise σ: first B3-spline à trous wavelet layer, 3σ-clipped to convergence, divided by the layer's
     /// response to unit white noise (0.8907) — PixInsight's "k-sigma" noise estimate.
     public static func sigma(_ samples: UnsafeBufferPointer<Float>, width: Int, height: Int) -> Double {
+        sigma(samples, width: width, height: height) { $0 * width }
+    }
+
+    /// The estimate over `height` rows of `width` samples, row `y` starting at `rowStart(y)` in `samples`.
+    /// The first layer is made with five smoothed rows in a ring, not a smoothed copy of the image: the peak memory
+    /// of a call is the layer alone (two images before), bit for bit the same values.
+    static func sigma(_ samples: UnsafeBufferPointer<Float>, width: Int, height: Int, rowStart: (Int) -> Int) -> Double {
         guard width >= 5, height >= 5 else { return .nan }
         let kernel: [Float] = [1.0 / 16, 4.0 / 16, 6.0 / 16, 4.0 / 16, 1.0 / 16]
-        var rows = [Float](repeating: 0, count: width * height)
-        var layer = [Float](repeating: .nan, count: width * height)
         func clamp(_ v: Int, _ n: Int) -> Int { v < 0 ? -v : (v >= n ? 2 * n - 2 - v : v) } // mirror at the edges
+        var layer = [Float](repeating: .nan, count: width * height)
+        // Horizontally smoothed rows; row r sits in slot r % 5. Output row y needs rows y-2…y+2 mirrored, which are
+        // always five consecutive rows or fewer, so each row is smoothed once, in order.
+        var ring = [Float](repeating: 0, count: 5 * width)
+        var smoothedRows = 0
         for y in 0..<height {
-            for x in 0..<width {
-                var sum: Float = 0
-                for k in -2...2 { sum += kernel[k + 2] * samples[y * width + clamp(x + k, width)] }
-                rows[y * width + x] = sum
+            while smoothedRows <= min(height - 1, y + 2) {
+                let source = rowStart(smoothedRows), slot = (smoothedRows % 5) * width
+                for x in 0..<width {
+                    var sum: Float = 0
+                    for k in -2...2 { sum += kernel[k + 2] * samples[source + clamp(x + k, width)] }
+                    ring[slot + x] = sum
+                }
+                smoothedRows += 1
             }
-        }
-        for y in 0..<height {
+            let source = rowStart(y), slots = (-2...2).map { (clamp(y + $0, height) % 5) * width }
             for x in 0..<width {
                 var sum: Float = 0
-                for k in -2...2 { sum += kernel[k + 2] * rows[clamp(y + k, height) * width + x] }
-                layer[y * width + x] = samples[y * width + x] - sum
+                for k in 0..<5 { sum += kernel[k] * ring[slots[k] + x] }
+                layer[y * width + x] = samples[source + x] - sum
             }
         }
         var sigma = standardDeviation(layer, below: .infinity)?.sigma ?? .nan
@@ -32,7 +45,6 @@ public enum WaveletNoise {
         }
         return sigma / 0.8907
     }
-
 
     /// Sample standard deviation of the finite values with |v| < `limit`, in one pass (no copies); nil when fewer
     /// than two.
@@ -53,13 +65,9 @@ public enum WaveletNoise {
     public static func sampledSigma(_ samples: UnsafeBufferPointer<Float>, width: Int, height: Int, bands: Int = 8) -> Double {
         let bandHeight = 64
         guard height > bands * bandHeight * 2 else { return sigma(samples, width: width, height: height) }
-        var rows: [Float] = []
-        rows.reserveCapacity(bands * bandHeight * width)
-        for band in 0..<bands {
-            let y0 = (band * height) / bands + (height / bands - bandHeight) / 2
-            rows.append(contentsOf: samples[(y0 * width)..<((y0 + bandHeight) * width)])
-        }
-        // Bands are stacked one under the other; the seams add a few rows of wrong layer values, clipped as outliers.
-        return rows.withUnsafeBufferPointer { sigma($0, width: width, height: bands * bandHeight) }
+        let firstRows = (0..<bands).map { band in (band * height) / bands + (height / bands - bandHeight) / 2 }
+        // Bands are read one under the other in place (no copy); the seams add a few rows of wrong layer values,
+        // clipped as outliers.
+        return sigma(samples, width: width, height: bands * bandHeight) { (firstRows[$0 / bandHeight] + $0 % bandHeight) * width }
     }
 }

@@ -224,9 +224,6 @@ extension PipelineRunner {
         if !first.filter.isEmpty { image.metadata.setKeyword(.string("FILTER", first.filter, comment: "Filter")) }
         image.metadata.addHistory("\(LerarVersion.application) run: stack \(stack.name) of \(members.count) frames" + (lnReference.map { ", LN to \(URL(fileURLWithPath: $0).lastPathComponent)" } ?? ""))
         image.sourceSampleFormat = .float32
-        let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
-        try ImageFile.write(image, to: path, options: options)
-        let maps = try result.writeRejectionMaps(beside: path, options: options)
         var crop: [Int]?
         if configuration.integration.autocrop {
             let area: SharedAutocrop
@@ -238,6 +235,12 @@ extension PipelineRunner {
             }
             crop = area.rectangle().map { [$0.x, $0.y, $0.width, $0.height] }
         }
+        // The frames held for this stack are done with: their room goes to the writers' buffers (24 × 2048² in
+        // memory: the run's heap peak was the master's encoding beside them, heaptrack).
+        store.release(inputs)
+        let options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
+        try ImageFile.write(image, to: path, options: options)
+        let maps = try result.writeRejectionMaps(beside: path, options: options)
         let pixels = Double(image.pixelCount * image.channelCount), perChannel = Double(image.pixelCount * members.count)
         log.info(String(format: "stack %@: %d frames, rejection %@, %.3f %% low / %.3f %% high rejected → %@", stack.name, members.count,
                         result.rejection.rawValue, 100 * Double(result.frames.reduce(0) { $0 + $1.rejectedLow }) / (pixels * Double(members.count)),

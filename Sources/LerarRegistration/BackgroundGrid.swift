@@ -84,16 +84,25 @@ public struct BackgroundGrid: Sendable {
     }
 
     /// The background at every pixel (bilinear between cell centres, as `value`), rows in parallel; 4 bytes/px.
-    public func map(width: Int, height: Int) -> [Float] {
-        var map = [Float](repeating: 0, count: width * height)
+    public func map(width: Int, height: Int) -> [Float] { interpolated(width: width, height: height, subtractedFrom: nil) }
+
+    /// `plane` minus the background at every pixel (the same Float values as `plane[i] - map[i]`, NaN where `plane`
+    /// is), without the map: star analysis needs only the difference, and a map per frame in flight was 2 × 16 MB
+    /// of the run's peak at 2048².
+    public func residual(of plane: [Float], width: Int, height: Int) -> [Float] {
+        plane.withUnsafeBufferPointer { interpolated(width: width, height: height, subtractedFrom: $0) }
+    }
+
+    private func interpolated(width: Int, height: Int, subtractedFrom plane: UnsafeBufferPointer<Float>?) -> [Float] {
         // Column positions and weights are the same on every row: compute them once.
         var c0 = [Int](repeating: 0, count: width), c1 = c0, fx = [Double](repeating: 0, count: width)
         for x in 0..<width {
             let gx = min(max((Double(x) + 0.5) / Double(cellSize) - 0.5, 0), Double(columns - 1))
             c0[x] = Int(gx); c1[x] = min(c0[x] + 1, columns - 1); fx[x] = gx - Double(c0[x])
         }
-        let columnsTable = UnsafeSendable((c0, c1, fx))
-        map.withUnsafeMutableBufferPointer { out in
+        let columnsTable = UnsafeSendable((c0, c1, fx)), source = plane.map(UnsafeSendable.init)
+        // Every sample is written below: no zero fill first.
+        return [Float](unsafeUninitializedCapacity: width * height) { out, initialized in
             let shared = UnsafeSendable(out)
             Parallel.forEachChunk(count: height, minimumChunkSize: 16) { rowRange in
                 let (c0, c1, fx) = columnsTable.value
@@ -104,12 +113,13 @@ public struct BackgroundGrid: Sendable {
                     for x in 0..<width {
                         let t = cells[top + c0[x]] * (1 - fx[x]) + cells[top + c1[x]] * fx[x]
                         let b = cells[bottom + c0[x]] * (1 - fx[x]) + cells[bottom + c1[x]] * fx[x]
-                        shared.value[y * width + x] = Float(t * (1 - fy) + b * fy)
+                        let background = Float(t * (1 - fy) + b * fy)
+                        (shared.value.baseAddress! + y * width + x).initialize(to: source.map { $0.value[y * width + x] - background } ?? background)
                     }
                 }
             }
+            initialized = width * height
         }
-        return map
     }
 
     /// Robust σ (1.4826·MAD, selection-based: no sort) of `plane` minus this background, sampled every `step` px.
@@ -121,10 +131,25 @@ public struct BackgroundGrid: Sendable {
                 residuals.append(plane[y * width + x] - (map.map { $0[y * width + x] } ?? Float(value(x: x, y: y))))
             }
         }
-        guard residuals.count >= 2 else { return .nan }
-        let median = Self.selectMedian(&residuals)
-        for i in residuals.indices { residuals[i] = abs(residuals[i] - median) }
-        return 1.4826 * Double(Self.selectMedian(&residuals))
+        return Self.robustSigma(&residuals)
+    }
+
+    /// Robust σ of a residual (an image minus its background, NaN where no data) sampled every `step` px.
+    public static func residualSigma(ofResidual residual: [Float], width: Int, height: Int, step: Int = 4) -> Double {
+        var residuals: [Float] = []
+        residuals.reserveCapacity((width / step + 1) * (height / step + 1))
+        for y in stride(from: 0, to: height, by: step) {
+            for x in stride(from: 0, to: width, by: step) where residual[y * width + x].isFinite { residuals.append(residual[y * width + x]) }
+        }
+        return robustSigma(&residuals)
+    }
+
+    /// 1.4826 × the median absolute deviation of `values` (reordered); NaN for fewer than two.
+    static func robustSigma(_ values: inout [Float]) -> Double {
+        guard values.count >= 2 else { return .nan }
+        let median = Self.selectMedian(&values)
+        for i in values.indices { values[i] = abs(values[i] - median) }
+        return 1.4826 * Double(Self.selectMedian(&values))
     }
 
     /// Median sky level over the cells.

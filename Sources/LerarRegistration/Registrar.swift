@@ -62,10 +62,10 @@ public struct Registrar: Sendable {
     public func analyze(_ image: Image) -> StarField {
         let plane = image.channelMean()
         let background = BackgroundGrid(plane: plane, width: image.width, height: image.height, cellSize: max(32, min(image.width, image.height) / 16))
-        let map = background.map(width: image.width, height: image.height)
-        let noise = background.residualSigma(plane, width: image.width, height: image.height, map: map)
+        let residual = background.residual(of: plane, width: image.width, height: image.height)
+        let noise = BackgroundGrid.residualSigma(ofResidual: residual, width: image.width, height: image.height)
         let stars = SimpleStarFinder.find(plane: plane, width: image.width, height: image.height, background: background,
-                                          sigma: max(noise, 1e-12), threshold: parameters.detectionSigma, backgroundMap: map).sorted { $0.flux > $1.flux }
+                                          sigma: max(noise, 1e-12), threshold: parameters.detectionSigma, residual: residual).sorted { $0.flux > $1.flux }
         return StarField(plane: plane, background: background, noise: noise, stars: stars)
     }
 

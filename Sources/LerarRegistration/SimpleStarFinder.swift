@@ -15,17 +15,25 @@ public struct DetectedStar: Sendable, Codable {
 /// (Registration's star detector and PSF fits come in LerarRegistration; this one only has to be honest.)
 public enum SimpleStarFinder {
     public static func find(plane: [Float], width: Int, height: Int, background: BackgroundGrid, sigma: Double,
-                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 3, backgroundMap: [Float]? = nil) -> [DetectedStar] {
-        let map = backgroundMap ?? background.map(width: width, height: height)
-        var residual = [Float](repeating: .nan, count: plane.count)
-        residual.withUnsafeMutableBufferPointer { out in
-            let shared = UnsafeSendable(out)
-            Parallel.forEachChunk(count: plane.count) { range in
-                for i in range { shared.value[i] = plane[i] - map[i] }
+                            threshold: Double = 5, saturation: Double = .infinity, edge: Int = 3, backgroundMap: [Float]? = nil,
+                            residual: [Float]? = nil) -> [DetectedStar] {
+        // `residual`: `plane` minus its background, when the caller has it already.
+        let residualPlane: [Float]
+        if let residual {
+            residualPlane = residual
+        } else if let backgroundMap {
+            var difference = [Float](repeating: .nan, count: plane.count)
+            difference.withUnsafeMutableBufferPointer { out in
+                let shared = UnsafeSendable(out)
+                Parallel.forEachChunk(count: plane.count) { range in
+                    for i in range { shared.value[i] = plane[i] - backgroundMap[i] }
+                }
             }
+            residualPlane = difference
+        } else {
+            residualPlane = background.residual(of: plane, width: width, height: height)
         }
         guard height > 2 * edge, width > 2 * edge else { return [] }
-        let residualPlane = residual
         let limit = threshold * sigma
         let found = Parallel.mapChunks(count: height - 2 * edge, minimumChunkSize: 16) { rows in
             peaks(residualPlane, plane: plane, width: width, height: height, rows: (rows.lowerBound + edge)..<(rows.upperBound + edge),
