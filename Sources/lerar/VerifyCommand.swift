@@ -10,7 +10,8 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Score a stacked result against a simulated session's truth.",
         discussion: """
         Reports background noise (robust σ of the star-free background), background flatness (peak-to-peak of the
-        smoothed star-masked background as % of the sky), median FWHM and eccentricity of detected stars, the
+        smoothed star-clipped background as % of the sky, measured after subtracting the truth's stars drawn at the
+        result's FWHM, for L and one-shot-colour results), median FWHM and eccentricity of detected stars, the
         fraction of truth stars recovered at 5σ, satellite-trail residue (in σ), and the star-position RMS after
         fitting the result's transform to the truth catalogue.
         """

@@ -73,14 +73,20 @@ import Testing
     }
 }
 
-/// Writes the session of `c` and scores its L truth sky with Gaussian noise of `noise` × the sky level added.
-func verifyNoisyTruthSky(_ c: SessionConfiguration, noise: Double) throws -> ResultVerifier.Report {
+/// Writes the session of `c` and scores its L truth sky with Gaussian noise of `noise` × the sky level added, and a
+/// left-to-right gradient of `gradient` × the sky level.
+func verifyNoisyTruthSky(_ c: SessionConfiguration, noise: Double, gradient: Double = 0) throws -> ResultVerifier.Report {
     let folder = SessionFolder()
     _ = try SessionWriter(configuration: c).write(to: folder.path)
     var sky = try ImageFile.read(folder.file("truth") + "/sky_L.fits")
     var random = SeededRandom(seed: 3)
     let level = sky.statistics()[0].median
-    sky.withMutableSamples { samples in for i in 0..<samples.count { samples[i] += Float(noise * level * random.gaussian()) } }
+    let width = sky.width
+    sky.withMutableSamples { samples in
+        for i in 0..<samples.count {
+            samples[i] += Float(noise * level * random.gaussian() + gradient * level * Double(i % width) / Double(width - 1))
+        }
+    }
     return try ResultVerifier.verify(sky, file: "sky", truthFolder: folder.file("truth"))
 }
 
@@ -104,19 +110,39 @@ func verifyNoisyTruthSky(_ c: SessionConfiguration, noise: Double) throws -> Res
 /// With an extended object, flatness is measured around it: a noisy truth sky must read flat (the mask's edge cells,
 /// resting on a few pixels, once read as structure) and the object's flux as the truth's.
 @Suite struct ExtendedObjectVerifyTests {
-    @Test func theTruthSkyWithAnObjectAndNoiseReadsFlatAndWhole() throws {
+    /// 768², L, two lights, the standard galaxy.
+    static var objectSession: SessionConfiguration {
         var c = smallConfiguration(seed: 13)
         c.width = 768
         c.height = 768
         c.filters = ["L"]
         c.lightsPerFilter = 2
         c.extendedObject = .standard(width: 768, height: 768)
+        return c
+    }
+
+    @Test func theTruthSkyWithAnObjectAndNoiseReadsFlatAndWhole() throws {
+        let c = Self.objectSession
         // 0.7 % of the sky per pixel: the noise of a 16-sub stack of 120 s subs at this sky level.
         let report = try verifyNoisyTruthSky(c, noise: 0.007)
         let flatness = try #require(report.flatnessPercent), flux = try #require(report.extendedObjectFluxRatio)
         print(String(format: "figure: truth sky with the object and 0.7 %% noise: flatness %.3f %%, object flux %.1f %%", flatness, 100 * flux))
-        // The cells' own noise reads about 0.1 % peak-to-peak here (the old masked-edge cells read 0.40 %).
+        // The cells' own noise reads 0.08 % peak-to-peak here with the truth's stars subtracted (0.098 % with them in; the
+        // old masked-edge cells read 0.40 %).
         #expect(flatness < 0.15, "flatness \(flatness) % on the truth")
         #expect(abs(flux - 1) < 0.02, "object flux \(flux) of the truth")
+    }
+
+    /// A known gradient added to the noisy truth sky reads at its strength: the flatness measure sees what it must
+    /// (and the truth's stars it subtracts do not hide it).
+    @Test func aKnownGradientOnTheTruthSkyReadsAtItsStrength() throws {
+        let c = Self.objectSession
+        let strength = 0.003   // 0.3 % of the sky from the left edge to the right one
+        let report = try verifyNoisyTruthSky(c, noise: 0.007, gradient: strength)
+        let flatness = try #require(report.flatnessPercent)
+        print(String(format: "figure: truth sky with a %.2f %% gradient and 0.7 %% noise: flatness %.3f %%", 100 * strength, flatness))
+        #expect(report.notes.contains { $0.contains("truth's stars subtracted") })
+        // Cell centres span 15/16 of the width, the smoothing leans the edge cells inward, the noise adds its floor.
+        #expect(flatness > 70 * strength && flatness < 115 * strength, "flatness \(flatness) % for a \(100 * strength) % gradient")
     }
 }

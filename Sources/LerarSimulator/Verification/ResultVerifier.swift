@@ -13,7 +13,8 @@ public enum ResultVerifier {
         public var backgroundNoise: Double
         /// Median sky level, image units.
         public var skyLevel: Double
-        /// Peak-to-peak of the smoothed star-masked background as % of the sky level (nil when the sky is ~0).
+        /// Peak-to-peak of the smoothed star-clipped background as % of the sky level, with the truth's stars drawn at
+        /// the image's FWHM subtracted first where the filter allows (nil when the sky is ~0).
         public var flatnessPercent: Double?
         public var detectedStars: Int
         public var medianFWHM: Double?, medianEccentricity: Double?
@@ -51,14 +52,29 @@ public enum ResultVerifier {
         stars.sort { $0.flux > $1.flux }
         let sigma = residualSigma(plane, width: width, height: height, background: background, exclude: stars)
         let level = background.level
-        let flatness: Double? = abs(level) > 5 * sigma ? 100 * background.peakToPeak / abs(level) : nil
-        if flatness == nil { notes.append("sky level is within 5σ of zero: flatness relative to it is meaningless") }
 
         let catalogue = try truth.stars(panel: panelIndex, folder: truthFolder)
             .filter { $0.x > -60 && $0.y > -60 && $0.x < Double(c.width + 60) && $0.y < Double(c.height + 60) }
             .sorted { $0.rate > $1.rate }
         let match = StarMatcher.match(image: stars.map { ($0.x, $0.y) }, catalogue: catalogue.map { ($0.x, $0.y) })
         if match == nil { notes.append("could not match the image's stars to the truth catalogue") }
+        // Flatness of the background with the truth's stars taken out (as the image shows them), where they can be.
+        var flatnessPlane = plane
+        if let match, let fraction = PhotometricScale.lightFraction(c, filter: filterName) {
+            // The profile of bright stars (peak ≥ 20σ), whose half-maximum width is measured well; faint ones read wide.
+            let fwhm = median(stars.filter { $0.peak >= 20 * sigma && $0.fwhm > 0 }.map(\.fwhm)) ?? c.fwhmRange.lowerBound
+            let model = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(16, background.cellSize / 4))
+            if let scale = PhotometricScale.measure(plane: plane, width: width, height: height, model: model, configuration: c, filter: filterName,
+                                                    stars: stars, pairs: match.pairs, catalogue: catalogue) {
+                let light = TruthStarLight.render(catalogue: catalogue, imageToCatalogue: match.transform, scale: scale, fraction: fraction,
+                                                  fwhm: fwhm, configuration: c, width: width, height: height)
+                for i in flatnessPlane.indices { flatnessPlane[i] -= light[i] }
+                notes.append(String(format: "flatness measured with the truth's stars subtracted (FWHM %.2f px)", fwhm))
+            }
+        }
+        let flatnessGrid = BackgroundGrid(plane: flatnessPlane, width: width, height: height, cellSize: background.cellSize)
+        let flatness: Double? = abs(level) > 5 * sigma ? 100 * flatnessGrid.peakToPeak / abs(level) : nil
+        if flatness == nil { notes.append("sky level is within 5σ of zero: flatness relative to it is meaningless") }
         var inField = 0
         if let toImage = match?.transform.inverted {
             for star in catalogue {
@@ -86,7 +102,7 @@ public enum ResultVerifier {
         var flatnessPercent = flatness, objectRatio: Double?
         if let object = c.extendedObject {
             if let match, let entry = truth.panels.first(where: { $0.panel == panelIndex }) {
-                let check = ExtendedObjectCheck(plane: plane, width: width, height: height, object: object, configuration: c, filter: filterName,
+                let check = ExtendedObjectCheck(plane: plane, flatnessPlane: flatnessPlane, width: width, height: height, object: object, configuration: c, filter: filterName,
                                                 imageToSky: match.transform, skyOffset: (entry.originX, entry.originY), stars: stars,
                                                 pairs: match.pairs, catalogue: catalogue, cellSize: background.cellSize)
                 flatnessPercent = check.flatnessPercent
