@@ -110,11 +110,18 @@ public struct BackgroundGrid: Sendable {
                     let gy = min(max((Double(y) + 0.5) / Double(cellSize) - 0.5, 0), Double(rows - 1))
                     let r0 = Int(gy), r1 = min(r0 + 1, rows - 1), fy = gy - Double(r0)
                     let top = r0 * columns, bottom = r1 * columns
-                    for x in 0..<width {
+                    let row = shared.value.baseAddress! + y * width
+                    func background(_ x: Int) -> Float {
                         let t = cells[top + c0[x]] * (1 - fx[x]) + cells[top + c1[x]] * fx[x]
                         let b = cells[bottom + c0[x]] * (1 - fx[x]) + cells[bottom + c1[x]] * fx[x]
-                        let background = Float(t * (1 - fy) + b * fy)
-                        (shared.value.baseAddress! + y * width + x).initialize(to: source.map { $0.value[y * width + x] - background } ?? background)
+                        return Float(t * (1 - fy) + b * fy)
+                    }
+                    // Two loops, so the per-pixel work has no optional to test.
+                    if let source {
+                        let planeRow = source.value.baseAddress! + y * width
+                        for x in 0..<width { (row + x).initialize(to: planeRow[x] - background(x)) }
+                    } else {
+                        for x in 0..<width { (row + x).initialize(to: background(x)) }
                     }
                 }
             }
