@@ -70,7 +70,11 @@ public enum ResultVerifier {
                                                   fwhm: fwhm, configuration: c, width: width, height: height)
                 for i in flatnessPlane.indices { flatnessPlane[i] -= light[i] }
                 notes.append(String(format: "flatness measured with the truth's stars subtracted (FWHM %.2f px)", fwhm))
+            } else {
+                notes.append("flatness measured with the field's stars in it: fewer than 5 unsaturated isolated matched stars for a photometric scale")
             }
+        } else if match != nil {
+            notes.append("flatness measured with the field's stars in it: filter \(filterName)'s share of each star's light varies")
         }
         let flatnessGrid = BackgroundGrid(plane: flatnessPlane, width: width, height: height, cellSize: background.cellSize)
         let flatness: Double? = abs(level) > 5 * sigma ? 100 * flatnessGrid.peakToPeak / abs(level) : nil
