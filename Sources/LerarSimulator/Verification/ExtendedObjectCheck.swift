@@ -13,11 +13,11 @@ struct ExtendedObjectCheck {
     /// The image's flux scale: image units per truth normalized ADU, from matched stars.
     var photometricScale: Double?
 
-    /// `flatnessPlane`: the image less the truth's stars, for the flatness measure.
-    /// `imageToSky` maps image px to sky px (the object's frame); `match` pairs image stars with `catalogue` stars.
+    /// `flatnessPlane`: the image less the truth's stars, for the flatness measure; `photometry`: the image's
+    /// photometric scale (`PhotometricScale`) and the fine background model it was measured over, nil when none.
+    /// `imageToSky` maps image px to sky px (the object's frame).
     init(plane: [Float], flatnessPlane: [Float], width: Int, height: Int, object: ExtendedObject, configuration c: SessionConfiguration, filter: String,
-         imageToSky: ProjectiveTransform2D, skyOffset: (x: Double, y: Double), stars: [DetectedStar],
-         pairs: [(Int, Int)], catalogue: [(x: Double, y: Double, rate: Double)], cellSize: Int) {
+         imageToSky: ProjectiveTransform2D, skyOffset: (x: Double, y: Double), photometry: (scale: Double, model: BackgroundGrid)?, cellSize: Int) {
         func sky(_ x: Int, _ y: Int) -> (Double, Double) {
             let p = imageToSky.apply(Double(x), Double(y))
             return (p.x + skyOffset.x, p.y + skyOffset.y)
@@ -36,15 +36,15 @@ struct ExtendedObjectCheck {
         // resting on a few pixels at the mask's edge measures its noise, not the background (on the truth sky with
         // the noise of a 16-sub stack, that alone read 0.17–0.30 % against 0.04 % elsewhere).
         let outside = BackgroundGrid(plane: masked, width: width, height: height, cellSize: cellSize, minimumFraction: 0.5)
-        // The sky level around the object in the image itself (stars in), to which its flux is measured.
-        let level = BackgroundGrid(plane: maskedImage, width: width, height: height, cellSize: cellSize, minimumFraction: 0.5).level
+        // The sky level around the object in the image itself (stars in), to which its flux is measured: the grid
+        // above when no stars were subtracted.
+        let level = photometry == nil ? outside.level
+            : BackgroundGrid(plane: maskedImage, width: width, height: height, cellSize: cellSize, minimumFraction: 0.5).level
         let kept = outside.cells.indices.filter { outside.measured[$0] && outside.cells[$0].isFinite }.map { outside.cells[$0] }
         if let low = kept.min(), let high = kept.max(), abs(level) > 0 { flatnessPercent = 100 * (high - low) / abs(level) }
 
         let toNormalized = c.exposure / (c.electronsPerADU * 65535)
-        let model = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(16, cellSize / 4))
-        guard let scale = PhotometricScale.measure(plane: plane, width: width, height: height, model: model, configuration: c, filter: filter,
-                                                   stars: stars, pairs: pairs, catalogue: catalogue) else { return }
+        guard let (scale, model) = photometry else { return }
         photometricScale = scale
 
         // The object's flux: the star-clipped smooth model of the image above the sky outside, against the truth.

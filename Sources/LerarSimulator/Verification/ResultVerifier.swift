@@ -58,14 +58,16 @@ public enum ResultVerifier {
             .sorted { $0.rate > $1.rate }
         let match = StarMatcher.match(image: stars.map { ($0.x, $0.y) }, catalogue: catalogue.map { ($0.x, $0.y) })
         if match == nil { notes.append("could not match the image's stars to the truth catalogue") }
-        // Flatness of the background with the truth's stars taken out (as the image shows them), where they can be.
-        var flatnessPlane = plane
+        // The photometric scale (once: the galaxy's flux is measured on it too), and flatness of the background with
+        // the truth's stars taken out (as the image shows them), where they can be.
+        var flatnessPlane = plane, photometry: (scale: Double, model: BackgroundGrid)?
         if let match, let fraction = PhotometricScale.lightFraction(c, filter: filterName) {
             // The profile of bright stars (peak ≥ 20σ), whose half-maximum width is measured well; faint ones read wide.
             let fwhm = median(stars.filter { $0.peak >= 20 * sigma && $0.fwhm > 0 }.map(\.fwhm)) ?? c.fwhmRange.lowerBound
             let model = BackgroundGrid(plane: plane, width: width, height: height, cellSize: max(16, background.cellSize / 4))
             if let scale = PhotometricScale.measure(plane: plane, width: width, height: height, model: model, configuration: c, filter: filterName,
                                                     stars: stars, pairs: match.pairs, catalogue: catalogue) {
+                photometry = (scale, model)
                 let light = TruthStarLight.render(catalogue: catalogue, imageToCatalogue: match.transform, scale: scale, fraction: fraction,
                                                   fwhm: fwhm, configuration: c, width: width, height: height)
                 for i in flatnessPlane.indices { flatnessPlane[i] -= light[i] }
@@ -76,9 +78,12 @@ public enum ResultVerifier {
         } else if match != nil {
             notes.append("flatness measured with the field's stars in it: filter \(filterName)'s share of each star's light varies")
         }
-        let flatnessGrid = BackgroundGrid(plane: flatnessPlane, width: width, height: height, cellSize: background.cellSize)
-        let flatness: Double? = abs(level) > 5 * sigma ? 100 * flatnessGrid.peakToPeak / abs(level) : nil
-        if flatness == nil { notes.append("sky level is within 5σ of zero: flatness relative to it is meaningless") }
+        let measurable = abs(level) > 5 * sigma
+        if !measurable { notes.append("sky level is within 5σ of zero: flatness relative to it is meaningless") }
+        // With an extended object the check below measures flatness around it; else over the whole frame (the grid
+        // already made when nothing was subtracted).
+        let flatness: Double? = !measurable || c.extendedObject != nil ? nil
+            : 100 * (photometry == nil ? background : BackgroundGrid(plane: flatnessPlane, width: width, height: height, cellSize: background.cellSize)).peakToPeak / abs(level)
         var inField = 0
         if let toImage = match?.transform.inverted {
             for star in catalogue {
@@ -107,8 +112,8 @@ public enum ResultVerifier {
         if let object = c.extendedObject {
             if let match, let entry = truth.panels.first(where: { $0.panel == panelIndex }) {
                 let check = ExtendedObjectCheck(plane: plane, flatnessPlane: flatnessPlane, width: width, height: height, object: object, configuration: c, filter: filterName,
-                                                imageToSky: match.transform, skyOffset: (entry.originX, entry.originY), stars: stars,
-                                                pairs: match.pairs, catalogue: catalogue, cellSize: background.cellSize)
+                                                imageToSky: match.transform, skyOffset: (entry.originX, entry.originY), photometry: photometry,
+                                                cellSize: background.cellSize)
                 flatnessPercent = check.flatnessPercent
                 objectRatio = check.fluxRatio
                 notes.append("flatness measured with the extended object masked")
