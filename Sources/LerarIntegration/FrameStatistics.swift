@@ -5,7 +5,7 @@ import LerarCore
 public struct ChannelEstimates: Sendable, Codable, Equatable {
     /// Median (location), image units.
     public var location: Double
-    /// Scale from the chosen estimator (σ-consistent), image units.
+    /// Scale from the chosen estimator (σ-consistent), image units; NaN when the normalization did not need it.
     public var scale: Double
     /// Noise σ from the first wavelet layer with k-sigma clipping, image units.
     public var noise: Double
@@ -13,9 +13,13 @@ public struct ChannelEstimates: Sendable, Codable, Equatable {
 
 /// Robust estimators over a channel's samples (NaN and ±Inf skipped).
 public enum ChannelEstimator {
-    /// Estimates for `samples` with `estimator`; `noise` only when asked (it needs the image geometry).
+    /// Estimates for `samples` with `estimator`; `scale` only when asked (else NaN: a location-only normalization such
+    /// as a flat's multiplicative one needs the median alone, which takes no copy of the samples, where the MAD takes
+    /// two), `noise` only when asked (it needs the image geometry).
     public static func estimate(_ samples: UnsafeBufferPointer<Float>, width: Int, height: Int,
-                                estimator: IntegrationParameters.ScaleEstimator, withNoise: Bool) -> ChannelEstimates {
+                                estimator: IntegrationParameters.ScaleEstimator, withScale: Bool = true, withNoise: Bool) -> ChannelEstimates {
+        let noise = withNoise ? waveletNoise(samples, width: width, height: height) : .nan
+        guard withScale else { return ChannelEstimates(location: RobustStatistics.median(samples), scale: .nan, noise: noise) }
         let stats = RobustStatistics.compute(samples)
         var location = stats.median
         var scale: Double
@@ -26,7 +30,6 @@ public enum ChannelEstimator {
             (location, scale) = ikss(samples, median: stats.median, mad: stats.mad)
         }
         if !(scale > 0) { scale = stats.standardDeviation > 0 ? stats.standardDeviation : 1e-12 }
-        let noise = withNoise ? waveletNoise(samples, width: width, height: height) : .nan
         return ChannelEstimates(location: location, scale: scale, noise: noise)
     }
 

@@ -45,6 +45,7 @@ public struct IntegrationEngine: Sendable {
         // frames leave of the budget: the frame and the estimator's copy of a channel).
         let needNoise: Bool = { if case .noise = parameters.weighting { return true }; return false }()
         let needEstimates = (parameters.normalization != .none && parameters.normalization != .local) || needNoise
+        let needScale = parameters.normalization == .additiveScaling || parameters.normalization == .multiplicativeScaling
         var estimates = [[ChannelEstimates]](repeating: [], count: count)
         if needEstimates {
             let box = UnsafeMutableBufferPointer<[ChannelEstimates]>.allocate(capacity: count)
@@ -59,7 +60,7 @@ public struct IntegrationEngine: Sendable {
                     let image = try source.read(paths[index])
                     shared.value[index] = (0..<channels).map { channel in
                         image.withChannel(channel) { plane -> ChannelEstimates in
-                            var e = ChannelEstimator.estimate(plane, width: width, height: height, estimator: estimator, withNoise: needNoise)
+                            var e = ChannelEstimator.estimate(plane, width: width, height: height, estimator: estimator, withScale: needScale, withNoise: needNoise)
                             e.location -= Double(pedestals[index])
                             return e
                         }

@@ -161,6 +161,17 @@ func noise(_ frame: Int, _ pixel: Int) -> Float {
         #expect(abs(estimates.noise / 0.02 - 1) < 0.05, "wavelet noise \(estimates.noise)")
     }
 
+    @Test func locationOnlyEstimateHasTheSameMedianAndNoScale() {
+        // A flat's multiplicative normalization needs only the median: it must be the full estimate's, bit for bit.
+        let values = (0..<40_001).map { Float(0.5 + 0.02 * noise(3, $0)) * ($0 % 97 == 0 ? 4 : 1) }
+        let (full, located) = values.withUnsafeBufferPointer { buffer in
+            (ChannelEstimator.estimate(buffer, width: 40_001, height: 1, estimator: .bwmv, withNoise: false),
+             ChannelEstimator.estimate(buffer, width: 40_001, height: 1, estimator: .bwmv, withScale: false, withNoise: false))
+        }
+        #expect(located.location == full.location)
+        #expect(located.scale.isNaN && full.scale > 0)
+    }
+
     @Test func weightsFromExposureKeywordAndNoise() throws {
         let folder = StackFolder()
         let paths = try folder.write(frames: 2, keywords: { [.number("EXPTIME", $0 == 0 ? 60 : 180), .number("MYWEIGHT", $0 == 0 ? 3 : 1)] }) { frame, _ in frame == 0 ? 1 : 3 }
