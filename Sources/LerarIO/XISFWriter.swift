@@ -18,31 +18,39 @@ public enum XISFWriter {
             }
             compression = parsed
         }
-        let raw = encodedSamples(image, format: format, scale: .fullRange, interleaved: options.normalPixelStorage)
-        var block = raw.withUnsafeBytes { bytes in
-            compression.map { XISFBlockCodec.compress(bytes, compression: $0, itemSize: format.byteCount) }
+        try withEncodedSamples(image, format: format, scale: .fullRange, interleaved: options.normalPixelStorage) { raw in
+            if let compression, case let packed = XISFBlockCodec.compress(raw, compression: compression, itemSize: format.byteCount),
+               packed.subblocks.count > 1 || packed.bytes.count < raw.count {
+                try packed.bytes.withUnsafeBytes { stored in
+                    try writeFile(image, stored: stored, block: (compression, packed.subblocks, raw.count), format: format, to: path, options: options)
+                }
+            } else {
+                // Nothing gained by compressing: stored uncompressed, as PCL does.
+                try writeFile(image, stored: raw, block: nil, format: format, to: path, options: options)
+            }
         }
-        if let packed = block, packed.subblocks.count == 1, packed.bytes.count >= raw.count {
-            block = nil // nothing gained: store uncompressed, as PCL does
-            compression = nil
-        }
-        let stored = block?.bytes ?? raw
-        let checksum = options.checksum.map { algorithm in "\(algorithm.rawValue):" + stored.withUnsafeBytes { algorithm.hexDigest($0) } }
+    }
 
+    /// Writes the header and the `stored` block (compressed as `block` says, or raw when it is nil) atomically.
+    private static func writeFile(_ image: Image, stored: UnsafeRawBufferPointer,
+                                  block: (compression: XISFCompression, subblocks: [(compressed: Int, uncompressed: Int)], rawCount: Int)?,
+                                  format: SampleFormat, to path: String, options: ImageWriteOptions) throws {
+        let checksum = options.checksum.map { algorithm in "\(algorithm.rawValue):" + algorithm.hexDigest(stored) }
         var blockAttributes = ""
-        if let compression, let block {
-            blockAttributes += " compression=\"\(compression):\(raw.count)" + (compression.shuffle ? ":\(format.byteCount)\"" : "\"")
+        if let block {
+            let compression = block.compression
+            blockAttributes += " compression=\"\(compression):\(block.rawCount)" + (compression.shuffle ? ":\(format.byteCount)\"" : "\"")
             if block.subblocks.count > 1 {
                 blockAttributes += " subblocks=\"" + block.subblocks.map { "\($0.compressed),\($0.uncompressed)" }.joined(separator: ":") + "\""
             }
         }
         if let checksum { blockAttributes += " checksum=\"\(checksum)\"" }
-        let aligned = compression == nil
+        let aligned = block == nil
         // Block position depends on the header length, which depends on the position's digits: iterate to a fixed point.
         var position = 0, header = Data()
         repeat {
             let previous = position
-            header = Data(headerXML(image, format: format, compression: compression, interleaved: options.normalPixelStorage,
+            header = Data(headerXML(image, format: format, compression: block?.compression, interleaved: options.normalPixelStorage,
                                     location: "attachment:\(position):\(stored.count)", blockAttributes: blockAttributes).utf8)
             position = 16 + header.count
             if aligned { position = (position + blockAlignment - 1) / blockAlignment * blockAlignment }
@@ -59,8 +67,19 @@ public enum XISFWriter {
             guard descriptor >= 0 else { throw ImageIOError.writeFailed(path: path, reason: String(cString: strerror(errno))) }
             defer { close(descriptor) }
             try preamble.withUnsafeBytes { try AtomicFileWriter.writeAll(descriptor, $0, path: path) }
-            try stored.withUnsafeBytes { try AtomicFileWriter.writeAll(descriptor, $0, path: path) }
+            try AtomicFileWriter.writeAll(descriptor, stored, path: path)
         }
+    }
+
+    /// Calls `body` with the image's samples as stored: Float32 planar samples on a little-endian machine are their
+    /// own encoding and are passed in place (a registered 4096² frame written through files no longer takes a
+    /// second 64 MiB image); any other format or layout is encoded into a copy first.
+    static func withEncodedSamples<R>(_ image: Image, format: SampleFormat, scale: IntegerScale, interleaved: Bool,
+                                      _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        if format == .float32 && (!interleaved || image.channelCount == 1) && 1.littleEndian == 1 {
+            return try image.withSamples { try body(UnsafeRawBufferPointer($0)) }
+        }
+        return try encodedSamples(image, format: format, scale: scale, interleaved: interleaved).withUnsafeBytes(body)
     }
 
     static func encodedSamples(_ image: Image, format: SampleFormat, scale: IntegerScale, interleaved: Bool) -> [UInt8] {
