@@ -83,29 +83,50 @@ public struct LightCalibrator: Sendable {
         self.warnings = warnings
     }
 
-    /// The flat divided by its trimmed mean (5 % cut at each end, per CFA colour for one-shot-colour flats).
+    /// The flat divided by its trimmed mean (5 % cut at each end, per CFA colour for one-shot-colour flats); samples
+    /// below `floor` or not finite become 1 and are counted.
     static func normalize(flat: Image, floor: Double, cfa: Bool) -> (Image, Int) {
         var normalized = flat
         var invalid = 0
-        let width = flat.width
+        let width = flat.width, height = flat.height
         for channel in 0..<flat.channelCount {
             normalized.withMutableChannel(channel) { plane in
-                let phases = cfa ? 4 : 1
-                for phase in 0..<phases {
-                    let indices = (0..<plane.count).filter { !cfa || ((($0 % width) & 1) + 2 * ((($0 / width) & 1))) == phase }
-                    var values = indices.map { plane[$0] }.filter(\.isFinite)
-                    values.sort()
-                    let cut = values.count / 20
-                    let kept = values[cut..<max(cut + 1, values.count - cut)]
-                    let mean = kept.reduce(0.0) { $0 + Double($1) } / Double(kept.count)
-                    for i in indices {
-                        let v = Double(plane[i]) / mean
-                        if !(v >= floor) || !v.isFinite { plane[i] = 1; invalid += 1 } else { plane[i] = Float(v) }
-                    }
+                guard cfa else {
+                    invalid += divide(plane, by: RobustStatistics.trimmedMean(UnsafeBufferPointer(plane), cut: 0.05), floor: floor,
+                                      rows: Array(0..<height), column: 0, width: width, step: 1)
+                    return
+                }
+                for phase in 0..<4 {
+                    let (column, row) = (phase & 1, phase >> 1)
+                    var values = [Float]()
+                    values.reserveCapacity(((width + 1) / 2) * ((height + 1) / 2))
+                    for y in stride(from: row, to: height, by: 2) { for x in stride(from: column, to: width, by: 2) { values.append(plane[y * width + x]) } }
+                    let mean = values.withUnsafeBufferPointer { RobustStatistics.trimmedMean($0, cut: 0.05) }
+                    invalid += divide(plane, by: mean, floor: floor, rows: Array(Swift.stride(from: row, to: height, by: 2)),
+                                      column: column, width: width, step: 2)
                 }
             }
         }
         return (normalized, invalid)
+    }
+
+    /// Divides the samples of columns `column`, `column + step`, … of `rows` by `mean`; those whose ratio is below
+    /// `floor` or not finite become 1. Returns how many did.
+    private static func divide(_ plane: UnsafeMutableBufferPointer<Float>, by mean: Double, floor: Double,
+                               rows rowList: [Int], column: Int, width: Int, step: Int) -> Int {
+        let shared = UnsafeSendable(plane)
+        let counts = Parallel.mapChunks(count: rowList.count, minimumChunkSize: 16) { range -> Int in
+            var invalid = 0
+            for r in range {
+                let start = rowList[r] * width
+                for i in stride(from: start + column, to: start + width, by: step) {
+                    let v = Double(shared.value[i]) / mean
+                    if !(v >= floor) || !v.isFinite { shared.value[i] = 1; invalid += 1 } else { shared.value[i] = Float(v) }
+                }
+            }
+            return invalid
+        }
+        return counts.reduce(0, +)
     }
 
     /// The calibrated light (Float32 samples) and its dark factor per channel. `darkFactors`: the factors an earlier
