@@ -146,7 +146,7 @@ public struct IntegrationEngine: Sendable {
                                           scale: scale, offset: offset, weights: weights.map { $0[channel] }, parameters: parameters,
                                           rejection: rejection, tallies: tallies, network: network,
                                           marks: marks.map { UnsafeSendable(UnsafeMutableBufferPointer(rebasing: $0[0..<(count * bandSize)])) })
-                if let marks { _ = UnsafeMutableBufferPointer(rebasing: marks[0..<(count * bandSize)]).initialize(repeating: 0) }
+                if let marks { UnsafeMutableBufferPointer(rebasing: marks[0..<(count * bandSize)]).initialize(repeating: 0) }
                 do {
                     let input = UnsafeBufferPointer(band)
                     output.withMutableChannel(channel) { out in

@@ -25,12 +25,13 @@ import Testing
         }
     }
 
-    @Test(arguments: DigestAlgorithm.allCases)
-    func checksumsAreWrittenAndVerified(algorithm: DigestAlgorithm) throws {
+    /// A compressed block, and Float32 samples written in place (no encoded copy) with the checksum over them.
+    @Test(arguments: DigestAlgorithm.allCases, [SampleFormat.uint16, .float32])
+    func checksumsAreWrittenAndVerified(algorithm: DigestAlgorithm, format: SampleFormat) throws {
         let folder = TemporaryFolder()
-        let image = sampleImage()
+        let image = sampleImage(colorSpace: format == .float32 ? .rgb : .gray, format: format)
         let path = folder.file("sum.xisf")
-        try XISFWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: .uint16, compression: "lz4+sh", checksum: algorithm))
+        try XISFWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: format, compression: format == .uint16 ? "lz4+sh" : nil, checksum: algorithm))
         #expect(try XISFReader.readHeader(path).checksum == algorithm.rawValue)
         #expect(try XISFReader.read(path).samples == image.samples)
         // Flip one byte of the data block: the checksum must catch it.
