@@ -71,8 +71,8 @@ public final class PipelineRunner: @unchecked Sendable {
     var frames: [LightFrame] = []
     /// Panel → registration reference frame index (or an external file).
     var registrationReferences: [String: (index: Int?, path: String, key: String)] = [:]
-    /// Stars found while measuring, by frame, for registration in the same run.
-    let starLists = LockedDictionary<Int, [DetectedStar]>()
+    /// Stars found while measuring, by frame, for registration in the same run (in files: `StarListSpool`).
+    lazy var starLists = StarListSpool(folder: (layout.path(.cache) as NSString).appendingPathComponent("stars"))
     /// Stack → the common data area of its normalized frames, gathered while normalizing.
     var coverage: [StackID: SharedAutocrop] = [:]
     /// Wall time per stage.
@@ -366,6 +366,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// Deletes calibrated/, registered/ and normalized/ after a successful run unless asked to keep them; the cache
     /// still knows their results, so a repeated run redoes nothing.
     func removeIntermediates() {
+        starLists.removeAll()
         guard !configuration.output.keepIntermediates else { return }
         for name in [OutputLayout.Folder.calibrated, .registered, .normalized] where FileManager.default.fileExists(atPath: folder(name)) {
             try? FileManager.default.removeItem(atPath: folder(name))
