@@ -108,7 +108,7 @@ extension PipelineRunner {
             if journal.record(frame.measureKey) == nil {
                 // The star analysis serves the measurement now and the registration later in this run.
                 let field = analyzer.analyze(image)
-                starLists.store(field.stars, for: index)
+                starLists.store(field.stars, for: StarListSpool.key(measureKey: frame.measureKey, parameters: analyzer.parameters))
                 let measurement = FrameMeasurer.measure(image, field: field, path: frame.calibrated)
                 try journal.store(frame.measureKey, step: "measure", outputs: [], payload: measurement)
                 measured[index] = measurement
@@ -284,7 +284,7 @@ extension PipelineRunner {
         try forEachFrame("register", indices) { index in
             let frame = snapshot[index], output = outputPaths[index]!
             var (report, registered) = registrar.register(try calibratedImage(index), path: frame.calibrated, to: shared[frame.panel.description]!,
-                                                          knownStars: stars.load(for: index))
+                                                          knownStars: stars.load(for: StarListSpool.key(measureKey: frame.measureKey, parameters: registrar.parameters)))
             // Passed on to LN and integration in memory when the budget allows, else through its file.
             // The calibrated frame is done with first, so its room can take the registered one.
             store.release([frame.calibrated])
@@ -303,7 +303,7 @@ extension PipelineRunner {
             }
         }
         summary.count("register", computed: indices.count)
-        for index in indices { starLists.remove(for: index) }
+        for index in indices { starLists.remove(for: StarListSpool.key(measureKey: frames[index].measureKey, parameters: registrar.parameters)) }
     }
 }
 

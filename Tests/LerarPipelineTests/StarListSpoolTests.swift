@@ -5,7 +5,7 @@ import Testing
 
 /// The star lists kept between measurement and registration in files: read back bit for bit, or not at all.
 @Suite struct StarListSpoolTests {
-    @Test func listsComeBackExactly_aDamagedOrMissingOneIsNil_andTheSpoolStartsEmpty() throws {
+    @Test func listsComeBackExactly_aDamagedOrMissingOneIsNil_andTheKeySaysWhichDetectionFoundThem() throws {
         let folder = NSTemporaryDirectory() + "lerar-stars-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let stars = (0..<1_000).map { (i: Int) -> DetectedStar in
@@ -14,25 +14,32 @@ import Testing
                                 fwhm: 2.2 + value * 0.001, eccentricity: .ulpOfOne * value)
         }
         let spool = StarListSpool(folder: folder)
-        spool.store(stars, for: 3)
-        spool.store([], for: 4)
-        let back = try #require(spool.load(for: 3))
+        var parameters = Registrar.Parameters()
+        let three = StarListSpool.key(measureKey: "m3", parameters: parameters), four = StarListSpool.key(measureKey: "m4", parameters: parameters)
+        spool.store(stars, for: three)
+        spool.store([], for: four)
+        let back = try #require(spool.load(for: three))
         #expect(back.count == stars.count)
         let fields = { (star: DetectedStar) -> [UInt64] in
             [star.x, star.y, star.peak, star.flux, star.fwhm, star.eccentricity].map(\.bitPattern)
         }
         #expect(back.map(fields) == stars.map(fields))
-        #expect(spool.load(for: 4)?.isEmpty == true)
-        #expect(spool.load(for: 5) == nil)
+        #expect(spool.load(for: four)?.isEmpty == true)
+        #expect(spool.load(for: StarListSpool.key(measureKey: "m5", parameters: parameters)) == nil)
+        // Another detection threshold is another list.
+        parameters.detectionSigma = 7
+        #expect(spool.load(for: StarListSpool.key(measureKey: "m3", parameters: parameters)) == nil)
         // A file cut short (a full disk, a killed run) is not a star list.
-        let path = (folder as NSString).appendingPathComponent("3.stars")
+        let path = (folder as NSString).appendingPathComponent(three + ".stars")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         try bytes.prefix(bytes.count - 5).write(to: URL(fileURLWithPath: path))
-        #expect(spool.load(for: 3) == nil)
-        spool.remove(for: 4)
-        #expect(spool.load(for: 4) == nil)
-        // A new run's spool does not see the lists of an earlier one.
-        spool.store(stars, for: 7)
-        #expect(StarListSpool(folder: folder).load(for: 7) == nil)
+        #expect(spool.load(for: three) == nil)
+        spool.remove(for: four)
+        #expect(spool.load(for: four) == nil)
+        // Another process (a cluster step) reads what this one stored; the end of a run removes them all.
+        spool.store(stars, for: four)
+        #expect(StarListSpool(folder: folder).load(for: four)?.count == stars.count)
+        spool.removeAll()
+        #expect(!FileManager.default.fileExists(atPath: folder))
     }
 }
