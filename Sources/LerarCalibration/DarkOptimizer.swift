@@ -13,22 +13,25 @@ public enum DarkOptimizer {
         return pixels.count >= 16 ? pixels : nil
     }
 
-    /// k ≥ 0 minimising the standard deviation of `lightMinusBias − k·darkCurrent` over `pixels`. Both are taken
+    /// k ≥ 0 minimising the standard deviation of `light − bias − k·darkCurrent` over `pixels`. Both are taken
     /// relative to the median of each pixel's 8 neighbours first: smooth sky and vignetting would otherwise
     /// correlate with smooth dark signal (amp glow) and bias k; hot pixels are what carries the dark's scale.
-    public static func factor(lightMinusBias: [Float], darkCurrent: [Float], pixels: [Int], width: Int) -> Double {
-        let height = lightMinusBias.count / width
-        func local(_ plane: [Float], _ i: Int) -> Double {
+    /// (light − bias is formed only at the optimising pixels and their neighbours: a frame in flight takes no copies
+    /// of its planes, where four whole planes were made before.)
+    public static func factor(light lightPlane: UnsafeBufferPointer<Float>, bias: UnsafeBufferPointer<Float>,
+                              darkCurrent: UnsafeBufferPointer<Float>, pixels: [Int], width: Int) -> Double {
+        let height = lightPlane.count / width
+        func local(_ value: (Int) -> Float, _ i: Int) -> Double {
             let x = i % width, y = i / width
             var neighbours: [Float] = []
             for dy in -1...1 { for dx in -1...1 where dx != 0 || dy != 0 {
                 let nx = x + dx, ny = y + dy
-                if nx >= 0, ny >= 0, nx < width, ny < height { neighbours.append(plane[ny * width + nx]) }
+                if nx >= 0, ny >= 0, nx < width, ny < height { neighbours.append(value(ny * width + nx)) }
             } }
             neighbours.sort()
-            return Double(plane[i]) - Double(neighbours[neighbours.count / 2])
+            return Double(value(i)) - Double(neighbours[neighbours.count / 2])
         }
-        let light = pixels.map { local(lightMinusBias, $0) }, dark = pixels.map { local(darkCurrent, $0) }
+        let light = pixels.map { local({ lightPlane[$0] - bias[$0] }, $0) }, dark = pixels.map { local({ darkCurrent[$0] }, $0) }
         func noise(_ k: Double) -> Double {
             var sum = 0.0, squares = 0.0
             for j in 0..<light.count {

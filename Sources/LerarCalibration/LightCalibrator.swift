@@ -155,11 +155,13 @@ public struct LightCalibrator: Sendable {
             if let known, known.count == light.channelCount {
                 k = known[channel]
             } else if let pixels = optimizing?[min(channel, optimizing!.count - 1)], !pixels.isEmpty, let current = darkCurrent, let b = bias {
-                let lightPlane = light.withChannel(channel) { Array($0) }
-                let biasPlane = b.withChannel(min(channel, b.channelCount - 1)) { Array($0) }
-                let currentPlane = current.withChannel(min(channel, current.channelCount - 1)) { Array($0) }
-                let minusBias = zip(lightPlane, biasPlane).map { $0 - $1 }
-                k = DarkOptimizer.factor(lightMinusBias: minusBias, darkCurrent: currentPlane, pixels: pixels, width: width)
+                k = light.withChannel(channel) { lightPlane in
+                    b.withChannel(min(channel, b.channelCount - 1)) { biasPlane in
+                        current.withChannel(min(channel, current.channelCount - 1)) {
+                            DarkOptimizer.factor(light: lightPlane, bias: biasPlane, darkCurrent: $0, pixels: pixels, width: width)
+                        }
+                    }
+                }
             } else if let scale = darkScale, darkCurrent != nil {
                 k = scale
             }
