@@ -19,8 +19,6 @@ enum VNGDemosaic {
     static let k1: Float = 1.5, k2: Float = 0.5
 
     static let directions: [(Int, Int)] = [(0, -1), (1, 0), (0, 1), (-1, 0), (1, -1), (1, 1), (-1, 1), (-1, -1)]
-    /// Index of the opposite of each direction.
-    static let opposite = [2, 3, 0, 1, 6, 7, 4, 5]
 
     /// Per direction: pairs of same-colour offsets whose absolute difference adds to the gradient, with weights.
     /// Along a cardinal direction d (perpendicular p), for each of the three lines c + s·p (weight 1 for s = 0, ½
@@ -56,8 +54,10 @@ enum VNGDemosaic {
     final class Tables: @unchecked Sendable {
         let gradientA: UnsafeMutableBufferPointer<Int>, gradientB: UnsafeMutableBufferPointer<Int>
         let gradientWeight: UnsafeMutableBufferPointer<Float>, gradientStart: UnsafeMutableBufferPointer<Int>
-        /// Block sample k of `direction` at `phase`: index ((phase · 8) + direction) · 9 + k.
-        let blockOffset: UnsafeMutableBufferPointer<Int>, blockChannel: UnsafeMutableBufferPointer<Int>, blockWeight: UnsafeMutableBufferPointer<Float>
+        /// The block samples of `direction` at `phase`, grouped by colour in their block order (each colour's sum then
+        /// adds the same terms in the same order as one pass with a switch would): list ((phase · 8) + direction) · 3 +
+        /// colour is blockStart[list]..<blockStart[list + 1] in blockOffset and blockWeight.
+        let blockOffset: UnsafeMutableBufferPointer<Int>, blockWeight: UnsafeMutableBufferPointer<Float>, blockStart: UnsafeMutableBufferPointer<Int>
         /// Same-colour 5×5 offsets of (phase · 3 + channel): rangeStart[i]..<rangeStart[i + 1] in rangeOffset.
         let rangeOffset: UnsafeMutableBufferPointer<Int>, rangeStart: UnsafeMutableBufferPointer<Int>
         let neighbourhood: UnsafeMutableBufferPointer<Int>
@@ -74,14 +74,17 @@ enum VNGDemosaic {
             gradientB = Self.buffer(terms.flatMap { $0.map { $0.3 * width + $0.2 } })
             gradientWeight = Self.buffer(terms.flatMap { $0.map(\.4) })
             gradientStart = Self.buffer(terms.reduce(into: [0]) { $0.append($0.last! + $1.count) })
-            var offsets: [Int] = [], channels: [Int] = [], weights: [Float] = [], range: [Int] = [], rangeStarts = [0]
+            var offsets: [Int] = [], weights: [Float] = [], starts = [0], range: [Int] = [], rangeStarts = [0]
             for phase in 0..<4 {
                 let px = phase & 1, py = phase >> 1
                 for block in VNGDemosaic.blocks {
                     let colours = block.map { pattern.channel(x: px + $0.0 + 4, y: py + $0.1 + 4) }
                     let counts = (0..<3).map { c in colours.filter { $0 == c }.count }
-                    for (offset, colour) in zip(block, colours) {
-                        offsets.append(offset.1 * width + offset.0); channels.append(colour); weights.append(1 / Float(counts[colour]))
+                    for colour in 0..<3 {
+                        for (offset, sampleColour) in zip(block, colours) where sampleColour == colour {
+                            offsets.append(offset.1 * width + offset.0); weights.append(1 / Float(counts[colour]))
+                        }
+                        starts.append(offsets.count)
                     }
                 }
                 for colour in 0..<3 {
@@ -89,13 +92,13 @@ enum VNGDemosaic {
                     rangeStarts.append(range.count)
                 }
             }
-            blockOffset = Self.buffer(offsets); blockChannel = Self.buffer(channels); blockWeight = Self.buffer(weights)
+            blockOffset = Self.buffer(offsets); blockWeight = Self.buffer(weights); blockStart = Self.buffer(starts)
             rangeOffset = Self.buffer(range); rangeStart = Self.buffer(rangeStarts)
             neighbourhood = Self.buffer((-2...2).flatMap { dy in (-2...2).map { dx in dy * width + dx } })
         }
 
         deinit {
-            for buffer in [gradientA, gradientB, gradientStart, blockOffset, blockChannel, rangeOffset, rangeStart, neighbourhood] { buffer.deallocate() }
+            for buffer in [gradientA, gradientB, gradientStart, blockOffset, blockStart, rangeOffset, rangeStart, neighbourhood] { buffer.deallocate() }
             gradientWeight.deallocate(); blockWeight.deallocate()
         }
 
@@ -103,16 +106,27 @@ enum VNGDemosaic {
         @inline(__always) func clamp(_ estimate: Float, _ samples: UnsafeBufferPointer<Float>, centre: Int, phase: Int, channel: Int) -> Float {
             var low = Float.infinity, high = -Float.infinity
             for i in rangeStart[phase * 3 + channel]..<rangeStart[phase * 3 + channel + 1] {
-                let v = samples[centre + rangeOffset[i]]
+                let v = samples[centre &+ rangeOffset[i]]
                 low = min(low, v); high = max(high, v)
             }
             return min(high, max(low, estimate))
+        }
+
+        /// `sum` plus the weighted samples of block list `list` around `centre`, in the list's order.
+        @inline(__always) func add(_ sum: Float, _ list: Int, _ samples: UnsafeBufferPointer<Float>, _ centre: Int) -> Float {
+            var total = sum
+            for k in blockStart[list]..<blockStart[list &+ 1] { total += samples[centre &+ blockOffset[k]] * blockWeight[k] }
+            return total
         }
     }
 
     static func run(_ mosaic: Mosaic, metadata: ImageMetadata) -> Image {
         let tables = Tables(width: mosaic.width, pattern: mosaic.pattern)
         let shared = UnsafeSendable(mosaic)
+        // A mosaic without NaN (the usual calibrated sub) skips the 25-sample check at every pixel.
+        let allFinite = Parallel.mapChunks(count: mosaic.samples.count, minimumChunkSize: 1 << 16) { range in
+            range.allSatisfy { shared.value.samples[$0].isFinite }
+        }.allSatisfy { $0 }
         return Image.rgb(width: mosaic.width, height: mosaic.height, metadata: metadata) { y, red, green, blue in
             let mosaic = shared.value
             let width = mosaic.width, samples = mosaic.samples
@@ -120,7 +134,7 @@ enum VNGDemosaic {
             withUnsafeMutableBytes(of: &gradients) { raw in
             let gradients = raw.bindMemory(to: Float.self)
             for x in 0..<width {
-                guard x >= 2, y >= 2, x < width - 2, y < mosaic.height - 2, hasData(samples, centre: y * width + x, tables.neighbourhood) else {
+                guard x >= 2, y >= 2, x < width - 2, y < mosaic.height - 2, allFinite || hasData(samples, centre: y * width + x, tables.neighbourhood) else {
                     (red[x], green[x], blue[x]) = mosaic.bilinear(x, y)
                     continue
                 }
@@ -129,7 +143,7 @@ enum VNGDemosaic {
                 for direction in 0..<8 {
                     var sum: Float = 0
                     for term in tables.gradientStart[direction]..<tables.gradientStart[direction + 1] {
-                        sum += tables.gradientWeight[term] * abs(samples[centre + tables.gradientA[term]] - samples[centre + tables.gradientB[term]])
+                        sum += tables.gradientWeight[term] * abs(samples[centre &+ tables.gradientA[term]] - samples[centre &+ tables.gradientB[term]])
                     }
                     gradients[direction] = sum
                     low = min(low, sum); high = max(high, sum)
@@ -140,19 +154,20 @@ enum VNGDemosaic {
                 var used: Float = 0
                 // Directions whose opposite is smooth too: estimates from both sides are centred on the pixel, so a
                 // star's fall-off does not bias its colour; with none such, every smooth direction as classic VNG.
-                var symmetric = false
-                for direction in 0..<8 where gradients[direction] <= threshold && gradients[opposite[direction]] <= threshold { symmetric = true }
-                for direction in 0..<8 where gradients[direction] <= threshold && (!symmetric || gradients[opposite[direction]] <= threshold) {
+                // As bit masks: the opposite of direction d is d ^ 2, so swapping bit pairs (0,2), (1,3), (4,6), (5,7)
+                // gives each direction its opposite's bit; the set bits are taken in ascending order, as the loop was.
+                var smooth: UInt32 = 0
+                for direction in 0..<8 where gradients[direction] <= threshold { smooth |= 1 << UInt32(direction) }
+                let pairs = smooth & ((smooth & 0b0011_0011) << 2 | (smooth & 0b1100_1100) >> 2)
+                var chosen = pairs != 0 ? pairs : smooth
+                while chosen != 0 {
+                    let direction = chosen.trailingZeroBitCount
+                    chosen &= chosen &- 1
                     used += 1
-                    let first = (phase * 8 + direction) * 9
-                    for k in first..<(first + 9) {
-                        let v = samples[centre + tables.blockOffset[k]] * tables.blockWeight[k]
-                        switch tables.blockChannel[k] {
-                        case 0: sums.0 += v
-                        case 1: sums.1 += v
-                        default: sums.2 += v
-                        }
-                    }
+                    let list = (phase * 8 + direction) * 3
+                    sums.0 = tables.add(sums.0, list, samples, centre)
+                    sums.1 = tables.add(sums.1, list + 1, samples, centre)
+                    sums.2 = tables.add(sums.2, list + 2, samples, centre)
                 }
                 let own = mosaic.pattern.channel(x: x, y: y)
                 let value = samples[centre]
