@@ -32,7 +32,8 @@ extension PipelineRunner {
     }
 
     /// Whether a frame not held in memory is written to `calibrated/`: always for one-shot colour, whose debayer
-    /// (VNG) costs more than the file (24 × 2048² OSC, alternating: 30.3, 31.8 s written, 33.8 s recalibrated).
+    /// (VNG) costs more than the file (24 × 2048² OSC, alternating: 30.3, 31.8 s written, 33.8 s recalibrated; again
+    /// after VNG lost a quarter of its time, stop 32: 19.0, 18.1 s written, 21.0, 21.0 s recalibrated).
     func writesCalibratedFile(_ frame: LightFrame) -> Bool { writesCalibratedFiles || frame.oneShotColour }
 
     /// The calibrator of each light group of `indices`, with its description for the log; built once in a run
