@@ -24,7 +24,7 @@ extension PipelineRunner {
         let budget = configuration.output.memoryBudget << 20
         framesInFlight = FramesInFlight.limit(frameBytes: frameBytes, budget: budget)
         summary.framesInFlight = framesInFlight
-        MemoryArenas.serveFramesFromHeap(frameBytes: frameBytes, keepBytes: budget)
+        MemoryArenas.serveFramesFromHeap(frameBytes: frameBytes, keepBytes: budget, held: holdsFrames)
         if framesInFlight < Parallel.coreCount {
             let need = Int((Double(frameBytes) * FramesInFlight.imagesPerFrame) / 1_048_576)
             log.info("\(framesInFlight) frames in flight on \(Parallel.coreCount) cores: each needs about \(need) MB while it is "
