@@ -25,6 +25,19 @@ public enum RobustStatistics {
                            : mad(samples, about: center, filter: FiniteSamples.self)
     }
 
+    /// Median of the finite samples as a selection gives it: the central sample, or for an even count the two
+    /// central samples averaged in Float (`QuickSelect`'s median, bit for bit), found by parallel histogram passes
+    /// rather than one thread's quickselect; NaN when no sample is finite.
+    public static func selectMedian(_ samples: UnsafeBufferPointer<Float>) -> Float {
+        let m = moments(samples, filter: FiniteSamples.self)
+        guard m.count > 0 else { return .nan }
+        if m.count % 2 == 1 {
+            return OrderStatistics.select(samples, rank: m.count / 2, count: m.count, lower: m.minimum, upper: m.maximum, filter: FiniteSamples.self).0
+        }
+        let (lower, upper) = OrderStatistics.select(samples, rank: m.count / 2 - 1, count: m.count, lower: m.minimum, upper: m.maximum, filter: FiniteSamples.self)
+        return (lower + upper) / 2
+    }
+
     // MARK: - Implementation
 
     struct Moments: Sendable {

@@ -27,6 +27,15 @@ public enum FITSReader {
             image.inexactSourceSamples = inexact
             return image
         }
+        if let decoding = opened.decoding {
+            try handle.close()
+            inexact = try image.withMutableSamples {
+                try FITSSampleReader.read(path: path, dataStart: opened.dataStart, format: decoding.format, offsetSign: decoding.offsetSign, into: $0)
+            }
+            image.sourceSampleFormat = header.sampleFormat
+            image.inexactSourceSamples = inexact
+            return image
+        }
         try image.withMutableSamples { output in
             // Read in chunks of ~4 Mi samples into the file's own type, then normalise in parallel.
             let chunk = 1 << 22
@@ -71,6 +80,9 @@ public enum FITSReader {
         var storage: Storage
         /// Where the image is, as `FITSStructureCheck` found it.
         var layout: FITSStructureCheck.Layout
+        /// A primary-HDU image that `FITSSampleReader` decodes itself, from byte `dataStart` (cfitsio's offset).
+        var decoding: (format: SampleFormat, offsetSign: Bool)? = nil
+        var dataStart = 0
     }
 
     /// Sample format and how to read it, from BITPIX, BZERO and BSCALE.
@@ -156,7 +168,8 @@ public enum FITSReader {
         let header = ImageFileHeader(path: path, format: .fits, width: Int(axes[0]), height: Int(axes[1]),
                                      colorSpace: planes == 3 ? .rgb : .gray, sampleFormat: format, compression: nil,
                                      pixelStorage: "Planar", checksum: nil, metadata: metadata, warnings: [])
-        return Opened(handle: handle, header: header, storage: storage, layout: layout)
+        return Opened(handle: handle, header: header, storage: storage, layout: layout,
+                      decoding: FITSSampleReader.decoding(bitpix: bitpix, bzero: bzero, bscale: bscale), dataStart: Int(dataStart))
     }
 
     static func readDouble(_ handle: FITSHandle, _ key: String) -> Double? {

@@ -58,13 +58,14 @@ public enum StarMatcher {
             if i != j { hypotheses.append((i, j)) }
         }
         var best: (AffineTransform2D, Int)?
+        let grid = StarCellGrid(b, tolerance: tolerance)
         for (i, j) in hypotheses {
             let (p, q) = candidates[i], (r, s) = candidates[j]
             guard p != r, q != s, hypot(a[r].x - a[p].x, a[r].y - a[p].y) > 10 else { continue }
             guard let candidate = TransformModel.similarity([(a[p], b[q]), (a[r], b[s])]) else { continue }
             let scale = hypot(candidate.a, candidate.d)
             guard scale > 0.5, scale < 2 else { continue }
-            let votes = nearestPairs(a, b, ProjectiveTransform2D(candidate), tolerance: tolerance).count
+            let votes = grid.nearestPairs(a, ProjectiveTransform2D(candidate)).count
             if votes > (best?.1 ?? 2) { best = (candidate, votes) }
         }
         return best?.0
@@ -78,24 +79,7 @@ public enum StarMatcher {
     /// Mutual nearest neighbours within `tolerance` px after mapping image stars by `transform`.
     static func nearestPairs(_ image: [Point], _ catalogue: [Point], _ transform: ProjectiveTransform2D,
                              tolerance: Double) -> [(Int, Int)] {
-        // Bucket the catalogue on a grid of tolerance-sized cells for speed.
-        var grid: [Int: [Int]] = [:]
-        func key(_ x: Double, _ y: Double) -> Int { Int((x / tolerance).rounded(.down)) &* 1_000_003 &+ Int((y / tolerance).rounded(.down)) }
-        for (index, star) in catalogue.enumerated() { grid[key(star.x, star.y), default: []].append(index) }
-        var pairs: [(Int, Int)] = [], used = Set<Int>()
-        for (index, star) in image.enumerated() {
-            let q = transform.apply(star.x, star.y)
-            var bestIndex = -1, bestDistance = tolerance
-            let cx = Int((q.x / tolerance).rounded(.down)), cy = Int((q.y / tolerance).rounded(.down))
-            for dx in -1...1 { for dy in -1...1 {
-                for candidate in grid[(cx + dx) &* 1_000_003 &+ (cy + dy)] ?? [] {
-                    let distance = hypot(catalogue[candidate].x - q.x, catalogue[candidate].y - q.y)
-                    if distance < bestDistance { bestDistance = distance; bestIndex = candidate }
-                }
-            } }
-            if bestIndex >= 0 && used.insert(bestIndex).inserted { pairs.append((index, bestIndex)) }
-        }
-        return pairs
+        StarCellGrid(catalogue, tolerance: tolerance).nearestPairs(image, transform)
     }
 
     /// Affine map minimising the squared distances of `pairs` (from → to); nil when degenerate.

@@ -34,4 +34,35 @@ import LerarCore
         let map = DefectMap(darkCurrent: dark, flat: nil, width: width, height: height, hotSigma: 5, coldFraction: 0.5, cfa: false)
         #expect(map.hot == hot)
     }
+
+    /// Repair in parallel chunks gives each defect the median of its nearest good same-colour neighbours, as a
+    /// plain pass over the defects in order does: clusters of defects (whose neighbours are defects too), edges,
+    /// NaN neighbours, and more defects than one chunk holds.
+    @Test(arguments: [false, true]) func repairInChunksEqualsRepairInOrder(cfa: Bool) {
+        let width = 211, height = 157
+        var random = SeededRandom(seed: 3)
+        var dark = (0..<(width * height)).map { _ in Float(10 + random.gaussian()) }
+        for i in stride(from: 5, to: dark.count, by: 5) { dark[i] = 400 }       // 6,600 hot pixels: several chunks
+        for i in (4 * width)..<(4 * width + 30) { dark[i] = 400 }                // a run along a row
+        let map = DefectMap(darkCurrent: dark, flat: nil, width: width, height: height, hotSigma: 5, coldFraction: 0.5, cfa: cfa)
+        #expect(map.count > 3 * 1024)
+        var light = (0..<(width * height)).map { _ in Float(1000 + 30 * random.gaussian()) }
+        for i in stride(from: 13, to: light.count, by: 101) { light[i] = .nan }
+        var expected = light
+        let step = cfa ? 2 : 1
+        for index in 0..<light.count where map.isDefect[index] {
+            let x = index % width, y = index / width
+            var values: [Float] = []
+            for radius in 1...3 where values.count < 3 {
+                for dy in -radius...radius { for dx in -radius...radius where max(abs(dx), abs(dy)) == radius {
+                    let nx = x + dx * step, ny = y + dy * step
+                    guard nx >= 0, ny >= 0, nx < width, ny < height, !map.isDefect[ny * width + nx], light[ny * width + nx].isFinite else { continue }
+                    values.append(light[ny * width + nx])
+                } }
+            }
+            if !values.isEmpty { expected[index] = values.sorted()[values.count / 2] }
+        }
+        light.withUnsafeMutableBufferPointer { map.repair($0, cfa: cfa) }
+        #expect(light.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
 }

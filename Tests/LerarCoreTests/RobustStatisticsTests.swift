@@ -116,4 +116,18 @@ struct SeedGenerator: RandomNumberGenerator {
             if k < 256 { #expect(QuickSelect.kthSmallest(&copy, k + 1, sortedBelow: k) == sorted[k + 1]) }
         }
     }
+
+    /// The parallel selection median is the one a quickselect gives, bit for bit: odd and even counts, ties,
+    /// non-finite samples left out, sizes on both sides of the selection's gather limit.
+    @Test(arguments: [1, 2, 3, 1_000, 70_001, 300_000])
+    func selectMedianEqualsQuickSelect(count: Int) {
+        var values = randomValues(count, seed: UInt64(count))
+        for i in stride(from: 0, to: values.count, by: 5) { values[i] = (values[i] * 64).rounded() / 64 }   // ties
+        if count > 3 { values[1] = .nan; values[2] = .infinity }
+        var finite = values.filter(\.isFinite)
+        let n = finite.count, upper = QuickSelect.kthSmallest(&finite, n / 2)
+        let expected = n % 2 == 1 ? upper : (finite[0..<(n / 2)].max()! + upper) / 2
+        let median = values.withUnsafeBufferPointer { RobustStatistics.selectMedian($0) }
+        #expect(median.bitPattern == expected.bitPattern, "\(count) values: \(median) against \(expected)")
+    }
 }

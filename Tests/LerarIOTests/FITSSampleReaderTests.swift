@@ -1,0 +1,90 @@
+import Foundation
+import LerarCore
+import Testing
+@testable import LerarIO
+
+/// Lerar's own decoding of plain primary-HDU images gives cfitsio's values bit for bit: every stored format, frames
+/// of many parallel chunks and pieces whose sizes are not multiples of each other, NaN and infinities in floats,
+/// the extremes of each integer type; and a file cut short under its reader is named, not read as zeros.
+@Suite struct FITSSampleReaderTests {
+    /// cfitsio's reading of the same file: `ImageRowReader` still reads bands through it.
+    static func cfitsioSamples(_ path: String, _ header: ImageFileHeader) throws -> [Float] {
+        let reader = try ImageRowReader(path: path)
+        var samples = [Float](repeating: 42, count: header.width * header.height * header.channelCount)
+        let plane = header.width * header.height
+        try samples.withUnsafeMutableBufferPointer { all in
+            for channel in 0..<header.channelCount {
+                try reader.read(rows: 0..<header.height, channel: channel, into: UnsafeMutableBufferPointer(rebasing: all[(channel * plane)..<((channel + 1) * plane)]))
+            }
+        }
+        return samples
+    }
+
+    @Test(arguments: FITSRoundTripTests.formats)
+    func largeFramesDecodeAsCfitsioDoes(format: SampleFormat) throws {
+        let folder = TemporaryFolder()
+        // 1031 × 263 × 3 = 813,939 samples: a dozen chunks of whole pieces and a short last one.
+        var image = sampleImage(width: 1031, height: 263, colorSpace: .rgb, format: format, fits: true)
+        if format == .float32 || format == .float64 {
+            image.withMutableSamples { samples in
+                samples[0] = .nan; samples[1] = -0.0; samples[2] = .infinity; samples[3] = -.infinity
+                samples[samples.count / 2] = .leastNonzeroMagnitude; samples[samples.count - 1] = .nan
+            }
+        }
+        let path = folder.file("\(format).fits")
+        try FITSWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: format))
+        let opened = try FITSReader.open(path)
+        try opened.handle?.close()
+        #expect(opened.decoding?.format == format, "\(format) is decoded by Lerar")
+        let ours = try FITSReader.read(path)
+        let theirs = try Self.cfitsioSamples(path, opened.header)
+        #expect(ours.samples.map(\.bitPattern) == theirs.map(\.bitPattern), "\(format): Lerar's decoding differs from cfitsio's")
+        #expect(ours.samples.map(\.bitPattern) == image.samples.map(\.bitPattern), "\(format): the written samples do not come back")
+    }
+
+    @Test func integerExtremesAndTheUnsignedOffsetDecodeAsCfitsioDoes() throws {
+        let folder = TemporaryFolder()
+        // Stored values 0, 1, 32767, 32768, 65534, 65535 (uint16 through BZERO 32768) and their int16 counterparts.
+        for format in [SampleFormat.uint16, .int16] {
+            var image = Image(width: 70_001, height: 2, colorSpace: .gray)
+            let levels: [Float] = format == .uint16 ? [0, 1, 32767, 32768, 65534, 65535] : [-32768, -1, 0, 1, 32766, 32767]
+            image.withMutableSamples { for i in 0..<$0.count { $0[i] = levels[i % levels.count] / 65535 } }
+            let path = folder.file("\(format)-extremes.fits")
+            try FITSWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: format))
+            let ours = try FITSReader.read(path)
+            let opened = try FITSReader.open(path)
+            try opened.handle?.close()
+            let theirs = try Self.cfitsioSamples(path, opened.header)
+            #expect(ours.samples.map(\.bitPattern) == theirs.map(\.bitPattern), "\(format)")
+            #expect(ours.samples.map(\.bitPattern) == image.samples.map(\.bitPattern), "\(format)")
+        }
+    }
+
+    @Test func scaledIntegersStayWithCfitsio() {
+        #expect(FITSSampleReader.decoding(bitpix: 16, bzero: 0, bscale: 2) == nil)
+        #expect(FITSSampleReader.decoding(bitpix: 16, bzero: 100, bscale: 1) == nil)
+        #expect(FITSSampleReader.decoding(bitpix: -32, bzero: 1, bscale: 1) == nil)
+        #expect(FITSSampleReader.decoding(bitpix: 16, bzero: 32768, bscale: 1)?.offsetSign == true)
+        #expect(FITSSampleReader.decoding(bitpix: 32, bzero: 2_147_483_648, bscale: 1)?.format == .uint32)
+    }
+
+    @Test func aFileCutShortUnderItsReaderIsNamed() throws {
+        let folder = TemporaryFolder()
+        let image = sampleImage(width: 600, height: 400, format: .uint16, fits: true)
+        let path = folder.file("cut.fits")
+        try FITSWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: .uint16))
+        let opened = try FITSReader.open(path)
+        try opened.handle?.close()
+        // Cut after the structure check passed, as a file truncated by another process while it is read.
+        #expect(truncate(path, off_t(opened.dataStart + 1000)) == 0)
+        var output = [Float](repeating: 0, count: 600 * 400)
+        #expect {
+            _ = try output.withUnsafeMutableBufferPointer {
+                try FITSSampleReader.read(path: path, dataStart: opened.dataStart, format: .uint16, offsetSign: true, into: $0)
+            }
+        } throws: { error in
+            guard case let ImageIOError.truncated(failed, detail) = error else { return false }
+            return failed == path && detail.contains("cut short")
+        }
+    }
+}
