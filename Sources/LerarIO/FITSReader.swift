@@ -15,23 +15,25 @@ public enum FITSReader {
     public static func read(_ path: String) throws -> Image {
         let opened = try open(path)
         let header = opened.header
-        var image = Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata)
-        let total = image.samples.count
-        var status: Int32 = 0
         var inexact = 0
-        guard let handle = opened.handle else {
-            // An extension image (compressed or not), read by Lerar.
-            let divisor: Double = if case let .stored(format, _) = opened.storage { IntegerScale.adu16.divisor(format) } else { 1 }
-            inexact = try image.withMutableSamples { try FITSExtensionReader.read(path: path, layout: opened.layout, into: $0, divisor: divisor) }
+        if let handle = opened.handle, let decoding = opened.decoding {
+            // A plain primary image: decoded by Lerar in parallel into samples that are not zero-filled first.
+            try handle.close()
+            var image = try Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata) {
+                inexact = try SampleFileReader.read(path: path, dataStart: opened.dataStart, format: decoding.format, scale: .adu16, bigEndian: true,
+                                                    offsetSign: decoding.offsetSign, into: $0)
+            }
             image.sourceSampleFormat = header.sampleFormat
             image.inexactSourceSamples = inexact
             return image
         }
-        if let decoding = opened.decoding {
-            try handle.close()
-            inexact = try image.withMutableSamples {
-                try FITSSampleReader.read(path: path, dataStart: opened.dataStart, format: decoding.format, offsetSign: decoding.offsetSign, into: $0)
-            }
+        var image = Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata)
+        let total = image.samples.count
+        var status: Int32 = 0
+        guard let handle = opened.handle else {
+            // An extension image (compressed or not), read by Lerar.
+            let divisor: Double = if case let .stored(format, _) = opened.storage { IntegerScale.adu16.divisor(format) } else { 1 }
+            inexact = try image.withMutableSamples { try FITSExtensionReader.read(path: path, layout: opened.layout, into: $0, divisor: divisor) }
             image.sourceSampleFormat = header.sampleFormat
             image.inexactSourceSamples = inexact
             return image
@@ -80,9 +82,27 @@ public enum FITSReader {
         var storage: Storage
         /// Where the image is, as `FITSStructureCheck` found it.
         var layout: FITSStructureCheck.Layout
-        /// A primary-HDU image that `FITSSampleReader` decodes itself, from byte `dataStart` (cfitsio's offset).
+        /// A primary-HDU image that `SampleFileReader` decodes (not cfitsio), from byte `dataStart` (cfitsio's offset).
         var decoding: (format: SampleFormat, offsetSign: Bool)? = nil
         var dataStart = 0
+    }
+
+    /// For a plain primary-HDU image: the format `SampleFileReader` decodes for `bitpix` with `bzero` and `bscale`,
+    /// and whether the stored integers carry the unsigned offset (BZERO 2^15 or 2^31); nil where cfitsio's scaling is
+    /// needed. Only storage whose decoding is exact without it: integers with BSCALE 1 and BZERO 0 or the offset,
+    /// floats with BSCALE 1 and BZERO 0 — cfitsio's values (it checks no nulls: BLANK integers stay numbers, NaN stays NaN).
+    static func decoding(bitpix: Int32, bzero: Double, bscale: Double) -> (format: SampleFormat, offsetSign: Bool)? {
+        guard bscale == 1 else { return nil }
+        switch (bitpix, bzero) {
+        case (8, 0): return (.uint8, false)
+        case (16, 0): return (.int16, false)
+        case (16, 32768): return (.uint16, true)
+        case (32, 0): return (.int32, false)
+        case (32, 2_147_483_648): return (.uint32, true)
+        case (-32, 0): return (.float32, false)
+        case (-64, 0): return (.float64, false)
+        default: return nil
+        }
     }
 
     /// Sample format and how to read it, from BITPIX, BZERO and BSCALE.
@@ -169,7 +189,7 @@ public enum FITSReader {
                                      colorSpace: planes == 3 ? .rgb : .gray, sampleFormat: format, compression: nil,
                                      pixelStorage: "Planar", checksum: nil, metadata: metadata, warnings: [])
         return Opened(handle: handle, header: header, storage: storage, layout: layout,
-                      decoding: FITSSampleReader.decoding(bitpix: bitpix, bzero: bzero, bscale: bscale), dataStart: Int(dataStart))
+                      decoding: Self.decoding(bitpix: bitpix, bzero: bzero, bscale: bscale), dataStart: Int(dataStart))
     }
 
     static func readDouble(_ handle: FITSHandle, _ key: String) -> Double? {

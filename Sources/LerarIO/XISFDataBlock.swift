@@ -99,13 +99,7 @@ struct XISFDataBlock {
         let stored: [UInt8]
         switch location {
         case let .attachment(position, size):
-            guard position >= file.dataStart else {
-                throw ImageIOError.malformed(path: path, detail: "data block at \(position) starts inside the header (data starts at \(file.dataStart))")
-            }
-            guard position.addingReportingOverflow(size).overflow == false, position + size <= file.size else {
-                throw ImageIOError.truncated(path: path, detail: "data block \(position)+\(size) runs past the end of the file (\(file.size) bytes)")
-            }
-            try checkPlausible(storedSize: size, expectedSize: expectedSize, path: path)
+            try checkAttachment(position: position, size: size, in: file, expectedSize: expectedSize)
             stored = try file.read(at: position, count: size)
         case let .inline(encoding, text), let .embedded(encoding, text):
             try checkPlausible(storedSize: text.utf8.count, expectedSize: expectedSize, path: path)
@@ -130,6 +124,29 @@ struct XISFDataBlock {
             bytes = stored
         }
         return bytes
+    }
+
+    /// Where an uncompressed attached block without a checksum starts, checked as `read` checks it: such a block
+    /// is the samples themselves, read straight into an image (`SampleFileReader`); nil for any other block.
+    func plainAttachment(in file: XISFFileAccess, expectedSize: Int) throws -> Int? {
+        guard compression == nil, checksum == nil, case let .attachment(position, size) = location else { return nil }
+        try checkAttachment(position: position, size: size, in: file, expectedSize: expectedSize)
+        guard size == expectedSize else {
+            throw ImageIOError.malformed(path: file.path, detail: "data block holds \(size) bytes, its element needs \(expectedSize)")
+        }
+        return position
+    }
+
+    /// An attachment lies after the header, inside the file, and can hold `expectedSize` bytes.
+    private func checkAttachment(position: Int, size: Int, in file: XISFFileAccess, expectedSize: Int) throws {
+        let path = file.path
+        guard position >= file.dataStart else {
+            throw ImageIOError.malformed(path: path, detail: "data block at \(position) starts inside the header (data starts at \(file.dataStart))")
+        }
+        guard position.addingReportingOverflow(size).overflow == false, position + size <= file.size else {
+            throw ImageIOError.truncated(path: path, detail: "data block \(position)+\(size) runs past the end of the file (\(file.size) bytes)")
+        }
+        try checkPlausible(storedSize: size, expectedSize: expectedSize, path: path)
     }
 
     private func checkPlausible(storedSize: Int, expectedSize: Int, path: String) throws {

@@ -18,8 +18,18 @@ public enum XISFReader {
         let parsed = try parse(path)
         let header = parsed.header
         let expected = try byteCount(header, path: path)
-        let bytes = try parsed.block.read(from: parsed.file, expectedSize: expected)
         var inexact = 0
+        if header.pixelStorage != "Normal" || header.channelCount == 1, let position = try parsed.block.plainAttachment(in: parsed.file, expectedSize: expected) {
+            // Planar samples as stored: read and decoded in parallel straight into the image.
+            var image = try Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata) {
+                inexact = try SampleFileReader.read(path: path, dataStart: position, format: header.sampleFormat, scale: .fullRange,
+                                                    bigEndian: parsed.block.bigEndian, into: $0)
+            }
+            image.sourceSampleFormat = header.sampleFormat
+            image.inexactSourceSamples = inexact
+            return image
+        }
+        let bytes = try parsed.block.read(from: parsed.file, expectedSize: expected)
         var image = Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata) { output in
             bytes.withUnsafeBytes { raw in
                 if header.pixelStorage == "Normal" && header.channelCount > 1 {

@@ -145,17 +145,19 @@ public struct LocalNormalizationReference: Sendable {
     /// are no data in either image (NaN, zero, clipped) are left out; the difference itself may be any sign.
     func differenceBackground(target: Image, channel: Int, scale s: Double) -> (surface: SurfaceGrid, missingCells: Int) {
         let clipping = parameters.clipping, count = image.width * image.height
-        var difference = [Float](repeating: .nan, count: count)
-        image.withChannel(channel) { r in
-            target.withChannel(channel) { t in
-                difference.withUnsafeMutableBufferPointer { d in
+        // Every sample is written by the parallel loop (NaN where either image has no data): no fill of a whole
+        // frame on the calling thread first.
+        let difference = [Float](unsafeUninitializedCapacity: count) { d, initialized in
+            image.withChannel(channel) { r in
+                target.withChannel(channel) { t in
                     let shared = UnsafeSendable((d, r, t)), fs = Float(s)
                     Parallel.forEachChunk(count: count, minimumChunkSize: 1 << 16) { range in
                         let (d, r, t) = shared.value
-                        for i in range where clipping.isData(r[i]) && clipping.isData(t[i]) { d[i] = r[i] - fs * t[i] }
+                        for i in range { d[i] = clipping.isData(r[i]) && clipping.isData(t[i]) ? r[i] - fs * t[i] : .nan }
                     }
                 }
             }
+            initialized = count
         }
         var anyValue = LargeScaleBackground.Clipping()
         (anyValue.low, anyValue.high) = (-.infinity, .infinity)

@@ -34,13 +34,18 @@ public enum StarPhotometry {
     public static func relativeScale(reference: UnsafeBufferPointer<Float>, target: UnsafeBufferPointer<Float>, width: Int, height: Int,
                                      stars: [DetectedStar], fwhm: Double, saturation: Double, minimumStars: Int = 8) -> (scale: Double, stars: Int)? {
         let radius = max(3, 2 * fwhm)
-        var ratios: [Double] = []
-        for star in stars.prefix(400) where star.peak < saturation {
-            guard let r = flux(reference, width: width, height: height, x: star.x, y: star.y, radius: radius),
-                  let t = flux(target, width: width, height: height, x: star.x, y: star.y, radius: radius),
-                  r > 0, t > 0 else { continue }
-            ratios.append(r / t)
-        }
+        // Apertures measured in parallel chunks of stars (a frame's LN fit ran them on its thread alone; stop 34).
+        let measured = Array(stars.prefix(400).filter { $0.peak < saturation })
+        let shared = UnsafeSendable((reference, target))
+        var ratios: [Double] = Parallel.mapChunks(count: measured.count, minimumChunkSize: 25) { chunk in
+            chunk.compactMap { i -> Double? in
+                let (reference, target) = shared.value, star = measured[i]
+                guard let r = flux(reference, width: width, height: height, x: star.x, y: star.y, radius: radius),
+                      let t = flux(target, width: width, height: height, x: star.x, y: star.y, radius: radius),
+                      r > 0, t > 0 else { return nil }
+                return r / t
+            }
+        }.flatMap { $0 }
         // Clipped median: blends, variable stars and cosmic rays in an aperture fall out.
         for _ in 0..<3 where ratios.count >= minimumStars {
             let centre = BackgroundGrid.median(ratios), spread = 1.4826 * BackgroundGrid.median(ratios.map { abs($0 - centre) })

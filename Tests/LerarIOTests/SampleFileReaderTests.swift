@@ -3,12 +3,13 @@ import LerarCore
 import Testing
 @testable import LerarIO
 
-/// Lerar's own decoding of plain primary-HDU images gives cfitsio's values bit for bit: every stored format, frames
-/// of many parallel chunks and pieces whose sizes are not multiples of each other, NaN and infinities in floats,
-/// the extremes of each integer type; and a file cut short under its reader is named, not read as zeros.
-@Suite struct FITSSampleReaderTests {
-    /// cfitsio's reading of the same file: `ImageRowReader` still reads bands through it.
-    static func cfitsioSamples(_ path: String, _ header: ImageFileHeader) throws -> [Float] {
+/// Lerar's own decoding of plain primary-HDU FITS images gives cfitsio's values bit for bit, and planar XISF read
+/// straight into the image gives its band reader's: every stored format, frames of many parallel chunks and pieces
+/// whose sizes are not multiples of each other, NaN and infinities in floats, the extremes of each integer type;
+/// and a file cut short under its reader is named, not read as zeros.
+@Suite struct SampleFileReaderTests {
+    /// The whole image as `ImageRowReader` reads it band by band (FITS through cfitsio).
+    static func bandSamples(_ path: String, _ header: ImageFileHeader) throws -> [Float] {
         let reader = try ImageRowReader(path: path)
         var samples = [Float](repeating: 42, count: header.width * header.height * header.channelCount)
         let plane = header.width * header.height
@@ -37,9 +38,27 @@ import Testing
         try opened.handle?.close()
         #expect(opened.decoding?.format == format, "\(format) is decoded by Lerar")
         let ours = try FITSReader.read(path)
-        let theirs = try Self.cfitsioSamples(path, opened.header)
+        let theirs = try Self.bandSamples(path, opened.header)
         #expect(ours.samples.map(\.bitPattern) == theirs.map(\.bitPattern), "\(format): Lerar's decoding differs from cfitsio's")
         #expect(ours.samples.map(\.bitPattern) == image.samples.map(\.bitPattern), "\(format): the written samples do not come back")
+    }
+
+    /// Planar XISF read straight into the image: the samples its band reader (a byte block decoded by
+    /// `SampleCodec`) gives, and the ones written.
+    @Test(arguments: XISFRoundTripTests.formats)
+    func largeXISFFramesReadAsTheirBandsDo(format: SampleFormat) throws {
+        let folder = TemporaryFolder()
+        var image = sampleImage(width: 1031, height: 263, colorSpace: .rgb, format: format)
+        if format == .float32 || format == .float64 {
+            image.withMutableSamples { samples in samples[0] = .nan; samples[1] = -0.0; samples[2] = .infinity; samples[samples.count - 1] = .nan }
+        }
+        let path = folder.file("\(format).xisf")
+        try XISFWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: format))
+        let ours = try XISFReader.read(path)
+        let header = try XISFReader.parse(path).header
+        let bands = try Self.bandSamples(path, header)
+        #expect(ours.samples.map(\.bitPattern) == bands.map(\.bitPattern), "\(format)")
+        #expect(ours.samples.map(\.bitPattern) == image.samples.map(\.bitPattern), "\(format)")
     }
 
     @Test func integerExtremesAndTheUnsignedOffsetDecodeAsCfitsioDoes() throws {
@@ -54,18 +73,18 @@ import Testing
             let ours = try FITSReader.read(path)
             let opened = try FITSReader.open(path)
             try opened.handle?.close()
-            let theirs = try Self.cfitsioSamples(path, opened.header)
+            let theirs = try Self.bandSamples(path, opened.header)
             #expect(ours.samples.map(\.bitPattern) == theirs.map(\.bitPattern), "\(format)")
             #expect(ours.samples.map(\.bitPattern) == image.samples.map(\.bitPattern), "\(format)")
         }
     }
 
     @Test func scaledIntegersStayWithCfitsio() {
-        #expect(FITSSampleReader.decoding(bitpix: 16, bzero: 0, bscale: 2) == nil)
-        #expect(FITSSampleReader.decoding(bitpix: 16, bzero: 100, bscale: 1) == nil)
-        #expect(FITSSampleReader.decoding(bitpix: -32, bzero: 1, bscale: 1) == nil)
-        #expect(FITSSampleReader.decoding(bitpix: 16, bzero: 32768, bscale: 1)?.offsetSign == true)
-        #expect(FITSSampleReader.decoding(bitpix: 32, bzero: 2_147_483_648, bscale: 1)?.format == .uint32)
+        #expect(FITSReader.decoding(bitpix: 16, bzero: 0, bscale: 2) == nil)
+        #expect(FITSReader.decoding(bitpix: 16, bzero: 100, bscale: 1) == nil)
+        #expect(FITSReader.decoding(bitpix: -32, bzero: 1, bscale: 1) == nil)
+        #expect(FITSReader.decoding(bitpix: 16, bzero: 32768, bscale: 1)?.offsetSign == true)
+        #expect(FITSReader.decoding(bitpix: 32, bzero: 2_147_483_648, bscale: 1)?.format == .uint32)
     }
 
     @Test func aFileCutShortUnderItsReaderIsNamed() throws {
@@ -80,7 +99,7 @@ import Testing
         var output = [Float](repeating: 0, count: 600 * 400)
         #expect {
             _ = try output.withUnsafeMutableBufferPointer {
-                try FITSSampleReader.read(path: path, dataStart: opened.dataStart, format: .uint16, offsetSign: true, into: $0)
+                try SampleFileReader.read(path: path, dataStart: opened.dataStart, format: .uint16, scale: .adu16, bigEndian: true, offsetSign: true, into: $0)
             }
         } throws: { error in
             guard case let ImageIOError.truncated(failed, detail) = error else { return false }
