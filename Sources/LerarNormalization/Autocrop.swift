@@ -15,9 +15,16 @@ public struct Autocrop: Sendable {
     }
 
     /// Marks the pixels where `image` (channel 0) has no data (NaN or 0).
+    /// In parallel chunks: each frame's pass ran on its frame's thread alone (stop 34).
     public mutating func add(_ image: Image) {
         image.withChannel(0) { plane in
-            for i in 0..<min(plane.count, valid.count) where plane[i].isNaN || plane[i] == 0 { valid[i] = false }
+            valid.withUnsafeMutableBufferPointer { valid in
+                let shared = UnsafeSendable((plane, valid))
+                Parallel.forEachChunk(count: min(plane.count, valid.count), minimumChunkSize: 1 << 16) { range in
+                    let (plane, valid) = shared.value
+                    for i in range where plane[i].isNaN || plane[i] == 0 { valid[i] = false }
+                }
+            }
         }
     }
 

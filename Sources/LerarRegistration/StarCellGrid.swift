@@ -20,7 +20,10 @@ struct StarCellGrid {
         self.catalogue = catalogue
         self.tolerance = tolerance
         let cellKeys = catalogue.map { Self.key(Self.cell($0.x, tolerance), Self.cell($0.y, tolerance)) }
-        let sorted = catalogue.indices.sorted { (cellKeys[$0], $0) < (cellKeys[$1], $1) }
+        // By cell, by index within a cell (a stable sort: the indices are in order).
+        var sortedPairs = cellKeys.enumerated().map { (key: $0.element, index: $0.offset) }
+        sortedPairs.sort { $0.key < $1.key || ($0.key == $1.key && $0.index < $1.index) }
+        let sorted = sortedPairs.map(\.index)
         order = sorted.map { Int32($0) }
         var capacity = 16
         while capacity < 2 * catalogue.count { capacity <<= 1 }

@@ -29,8 +29,16 @@ public enum StarMatcher {
         // homography starts from a good guess.
         let stages: [(Double, TransformModel)] = [(3 * tolerance, model == .similarity ? .similarity : .affine),
                                                   (2 * tolerance, model), (tolerance, model), (tolerance, model)]
+        // One grid of the catalogue per pairing distance (the last stages and the final pairing share one).
+        var grids: [Double: StarCellGrid] = [:]
+        func grid(_ tolerance: Double) -> StarCellGrid {
+            if let built = grids[tolerance] { return built }
+            let built = StarCellGrid(catalogue, tolerance: tolerance)
+            grids[tolerance] = built
+            return built
+        }
         for (pairing, stageModel) in stages {
-            let pairs = nearestPairs(image, catalogue, transform, tolerance: pairing)
+            let pairs = grid(pairing).nearestPairs(image, transform)
             let residuals = pairs.map { residual($0, image, catalogue, transform) }
             let median = BackgroundGrid.median(residuals)
             guard median.isFinite else { break }
@@ -39,7 +47,7 @@ public enum StarMatcher {
             guard core.count >= max(3, stageModel.minimumPairs + 1), let refit = stageModel.fit(core) else { break }
             transform = refit
         }
-        let pairs = nearestPairs(image, catalogue, transform, tolerance: tolerance)
+        let pairs = grid(tolerance).nearestPairs(image, transform)
         guard pairs.count >= 3 else { return nil }
         let squared = pairs.map { pow(residual($0, image, catalogue, transform), 2) }
         return Match(transform: transform, pairs: pairs, rms: (squared.reduce(0, +) / Double(squared.count)).squareRoot())
@@ -74,12 +82,6 @@ public enum StarMatcher {
     static func residual(_ pair: (Int, Int), _ image: [Point], _ catalogue: [Point], _ transform: ProjectiveTransform2D) -> Double {
         let q = transform.apply(image[pair.0].x, image[pair.0].y)
         return hypot(q.x - catalogue[pair.1].x, q.y - catalogue[pair.1].y)
-    }
-
-    /// Mutual nearest neighbours within `tolerance` px after mapping image stars by `transform`.
-    static func nearestPairs(_ image: [Point], _ catalogue: [Point], _ transform: ProjectiveTransform2D,
-                             tolerance: Double) -> [(Int, Int)] {
-        StarCellGrid(catalogue, tolerance: tolerance).nearestPairs(image, transform)
     }
 
     /// Affine map minimising the squared distances of `pairs` (from → to); nil when degenerate.
