@@ -1,7 +1,7 @@
 # Lerar: `make demo` and `make test` work on a fresh Debian/Ubuntu machine with the Swift toolchain.
 SWIFT ?= swift
 
-.PHONY: deps deps-test build release test test-slurm bench-slurm demo bench bench-siril bench-scaling bench-defaults bench-finish fuzz clean
+.PHONY: deps deps-test build release test test-slurm bench-slurm demo bench bench-siril bench-scaling bench-cores bench-cores-bundle bench-defaults bench-finish fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +56,14 @@ bench-siril: release
 bench-scaling: release
 	@scripts/install-deps.sh --siril
 	@scripts/bench-scaling.sh
+
+# `lerar run` on 2, 4, 8 and 16 cores of this machine (taskset; CASES="2048:24 4096:24", CORES): docs/performance-cores.md.
+bench-cores: release
+	@scripts/bench-cores.sh
+
+# The same for a lent machine without Swift: bench-output/lerar-bundle.tar.gz (static build and its libraries).
+bench-cores-bundle:
+	@mkdir -p bench-output && scripts/bench-cores.sh --bundle bench-output/lerar-bundle.tar.gz
 
 # The integration defaults' measurements: each weighting and rejection on hard sessions of 12–96 lights, scored
 # against the simulator's truth (CASES, CHOICES): docs/defaults-table.md.
