@@ -97,20 +97,4 @@ public struct ContentHash {
         hasher.update(bytes)
         return String(format: "%016llx", hasher.finish())
     }
-
-    /// XXH64 of a file's contents, read in 4 MiB pieces; nil when it cannot be read.
-    public static func ofFile(_ path: String) -> String? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        var hasher = ContentHash()
-        do {
-            // read(upToCount:) answers nil (or empty data) at the end of the file.
-            while let piece = try handle.read(upToCount: 1 << 22), !piece.isEmpty {
-                piece.withUnsafeBytes { hasher.update($0) }
-            }
-        } catch {
-            return nil
-        }
-        return String(format: "%016llx", hasher.finish())
-    }
 }

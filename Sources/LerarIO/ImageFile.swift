@@ -21,10 +21,13 @@ public enum ImageFile {
     }
 
     /// Writes atomically (temporary file + rename); refuses to replace a file unless `options.overwrite`.
-    public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws {
+    /// Returns the file's content hash when `options.contentHash` asks and the writer had the bytes in hand (XISF),
+    /// so a cache need not read the file back; else nil (FITS: cfitsio writes it).
+    @discardableResult
+    public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws -> String? {
         switch try ImageFileFormat.from(path: path) {
-        case .fits: try FITSWriter.write(image, to: path, options: options)
-        case .xisf: try XISFWriter.write(image, to: path, options: options)
+        case .fits: try FITSWriter.write(image, to: path, options: options); return nil
+        case .xisf: return try XISFWriter.write(image, to: path, options: options)
         case .cameraRaw: throw ImageIOError.unsupported(path: path, detail: "camera raw files are read, never written (write .xisf or .fits)")
         }
     }

@@ -16,6 +16,9 @@ public struct ImageWriteOptions: Sendable {
     public var normalPixelStorage: Bool
     /// Replace an existing file.
     public var overwrite: Bool
+    /// Return the written file's content hash (`ContentHash.ofParts`) where the writer has the bytes in hand
+    /// (XISF), for a cache that would otherwise read the file back to hash it.
+    public var contentHash = false
 
     public init(sampleFormat: SampleFormat = .float32, compression: String? = nil, compressionLevel: Int? = nil,
                 checksum: DigestAlgorithm? = nil, normalPixelStorage: Bool = false, overwrite: Bool = false) {

@@ -6,7 +6,9 @@ import LerarCore
 public enum XISFWriter {
     static let blockAlignment = 4096
 
-    public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws {
+    /// Returns the written file's content hash (`ContentHash.ofParts` of the bytes written) when `options.contentHash`.
+    @discardableResult
+    public static func write(_ image: Image, to path: String, options: ImageWriteOptions = ImageWriteOptions()) throws -> String? {
         let format = options.sampleFormat
         guard format != .int16 && format != .int32 else {
             throw ImageIOError.unsupported(path: path, detail: "XISF has no \(format.rawValue) images; use UInt16 or Float32")
@@ -18,23 +20,24 @@ public enum XISFWriter {
             }
             compression = parsed
         }
-        try withEncodedSamples(image, format: format, scale: .fullRange, interleaved: options.normalPixelStorage) { raw in
+        return try withEncodedSamples(image, format: format, scale: .fullRange, interleaved: options.normalPixelStorage) { raw in
             if let compression, case let packed = XISFBlockCodec.compress(raw, compression: compression, itemSize: format.byteCount),
                packed.subblocks.count > 1 || packed.bytes.count < raw.count {
-                try packed.bytes.withUnsafeBytes { stored in
+                return try packed.bytes.withUnsafeBytes { stored in
                     try writeFile(image, stored: stored, block: (compression, packed.subblocks, raw.count), format: format, to: path, options: options)
                 }
             } else {
                 // Nothing gained by compressing: stored uncompressed, as PCL does.
-                try writeFile(image, stored: raw, block: nil, format: format, to: path, options: options)
+                return try writeFile(image, stored: raw, block: nil, format: format, to: path, options: options)
             }
         }
     }
 
-    /// Writes the header and the `stored` block (compressed as `block` says, or raw when it is nil) atomically.
+    /// Writes the header and the `stored` block (compressed as `block` says, or raw when it is nil) atomically;
+    /// returns the file's content hash when `options.contentHash`.
     private static func writeFile(_ image: Image, stored: UnsafeRawBufferPointer,
                                   block: (compression: XISFCompression, subblocks: [(compressed: Int, uncompressed: Int)], rawCount: Int)?,
-                                  format: SampleFormat, to path: String, options: ImageWriteOptions) throws {
+                                  format: SampleFormat, to path: String, options: ImageWriteOptions) throws -> String? {
         let checksum = options.checksum.map { algorithm in "\(algorithm.rawValue):" + algorithm.hexDigest(stored) }
         var blockAttributes = ""
         if let block {
@@ -69,6 +72,7 @@ public enum XISFWriter {
             try preamble.withUnsafeBytes { try AtomicFileWriter.writeAll(descriptor, $0, path: path) }
             try AtomicFileWriter.writeAll(descriptor, stored, path: path)
         }
+        return options.contentHash ? preamble.withUnsafeBytes { ContentHash.ofParts([$0, stored]) } : nil
     }
 
     /// Calls `body` with the image's samples as stored: Float32 planar samples on a little-endian machine are their

@@ -49,10 +49,14 @@ extension PipelineRunner {
         return calibrators
     }
 
-    /// Writes an intermediate frame (calibrated, mosaic, registered, normalized) as Float32, its folder made first.
-    static func writeFrame(_ image: Image, to path: String) throws {
+    /// Writes an intermediate frame (calibrated, mosaic, registered, normalized) as Float32, its folder made first;
+    /// returns its content hash for the journal where the writer made it from the bytes in hand.
+    @discardableResult
+    static func writeFrame(_ image: Image, to path: String) throws -> [String: String] {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try ImageFile.write(image, to: path, options: ImageWriteOptions(sampleFormat: .float32, overwrite: true))
+        var options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
+        options.contentHash = true
+        return try ImageFile.write(image, to: path, options: options).map { [path: $0] } ?? [:]
     }
 
     /// A light calibrated from its raw sub (its mosaic kept where Bayer drizzle wants it), debayered when one-shot
@@ -92,13 +96,14 @@ extension PipelineRunner {
             // Passed on to registration in memory when the budget allows, else through its file (or recalibrated there).
             let held = holdsFrames && store.hold(image, as: frame.calibrated)
             let written = !held && writesFiles[index]!
+            var hashes: [String: String] = [:]
             if written {
-                try Self.writeFrame(image, to: frame.calibrated)
+                hashes = try Self.writeFrame(image, to: frame.calibrated)
             }
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
                                                 invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)
             try journal.store(frame.calibrateKey, step: "calibrate", outputs: (written ? [frame.calibrated] : []) + (frame.mosaic.map { [$0] } ?? []),
-                              payload: report, heldInMemory: !written)
+                              payload: report, heldInMemory: !written, hashes: hashes)
             log.info("calibrated \(URL(fileURLWithPath: frame.path).lastPathComponent): \(description), k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ","))"
                      + (parameters.cosmeticCorrection ? ", \(calibrator.defectCount) defective pixels replaced" : ""))
             // The calibrator's warnings are about its masters: once per light group, not once per frame.
@@ -289,15 +294,16 @@ extension PipelineRunner {
             // Passed on to LN and integration in memory when the budget allows, else through its file.
             // The calibrated frame is done with first, so its room can take the registered one.
             store.release([frame.calibrated])
-            var held = false
+            var held = false, hashes: [String: String] = [:]
             if let registered {
                 held = holdsFrames && store.hold(registered, as: output)
                 if !held {
-                    try Self.writeFrame(registered, to: output)
+                    hashes = try Self.writeFrame(registered, to: output)
                 }
                 report.output = output
             }
-            try journal.store(frame.registerKey!, step: "register", outputs: held || registered == nil ? [] : [output], payload: report, heldInMemory: held)
+            try journal.store(frame.registerKey!, step: "register", outputs: held || registered == nil ? [] : [output], payload: report,
+                              heldInMemory: held, hashes: hashes)
             if let rms = report.rms {
                 log.info(String(format: "registered %@: %d stars matched, rms %.3f px, rotation %.2f°%@", URL(fileURLWithPath: frame.path).lastPathComponent,
                                 report.matched, rms, report.rotationDegrees ?? 0, report.mirrored ? " (meridian flip / mirrored)" : ""))

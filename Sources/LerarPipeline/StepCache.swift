@@ -128,7 +128,10 @@ public final class StepCache: @unchecked Sendable {
 
     /// Records a finished step: its outputs as they are now, and its result.
     /// `heldInMemory`: the step's image went on in memory, unwritten (`outputs` then lists nothing).
-    public func store<T: Encodable>(_ key: String, step: String, outputs: [String], payload: T?, heldInMemory: Bool = false) throws {
+    /// `hashes`: content hashes its writer made from the bytes it wrote (`ContentHash.ofParts`); other outputs are
+    /// read back and hashed.
+    public func store<T: Encodable>(_ key: String, step: String, outputs: [String], payload: T?, heldInMemory: Bool = false,
+                                    hashes: [String: String] = [:]) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // A NaN in a result must never stop a run at the journal.
@@ -136,7 +139,7 @@ public final class StepCache: @unchecked Sendable {
         let text = try payload.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
         let stamps = try outputs.compactMap { path -> FileStamp? in
             guard var stamp = Self.stamp(path) else { return nil }
-            guard let hash = ContentHash.ofFile(path) else {
+            guard let hash = hashes[path] ?? ContentHash.ofFile(path) else {
                 throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path, NSLocalizedDescriptionKey: "cannot read back \(path) to record its content hash"])
             }
             stamp.hash = hash

@@ -9,7 +9,7 @@ struct TruthWriter {
     func write(to folder: String, overwrite: Bool) throws {
         let plan = writer.plan, renderer = writer.renderer, c = plan.configuration
         let write = { (image: Image, name: String) in
-            try ImageFile.write(image, to: folder + "/" + name, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
+            _ = try ImageFile.write(image, to: folder + "/" + name, options: ImageWriteOptions(sampleFormat: .float32, overwrite: overwrite))
         }
         var panels: [SessionTruth.Panel] = []
         var skies: [String: String] = [:], transmissions: [String: String] = [:]

@@ -42,12 +42,36 @@ import Testing
             long[piece..<min(long.count, piece + 37)].withUnsafeBytes { streamed.update($0) }
         }
         #expect(String(format: "%016llx", streamed.finish()) == "afc184ad7938a354")
+    }
+
+    /// The cache's content hash: XXH64 of each 4 MiB block, then XXH64 of the digests seeded with the length; the
+    /// same from a file (blocks read in parallel) and from the bytes in parts split anywhere (as a writer has them).
+    @Test func blockContentHashIsTheSameFromFileAndFromParts() throws {
+        func hex(_ bytes: ArraySlice<UInt8>, seed: UInt64 = 0) -> UInt64 {
+            var hasher = ContentHash(seed: seed)
+            bytes.withUnsafeBytes { hasher.update($0) }
+            return hasher.finish()
+        }
         let folder = TemporaryFolder()
-        for size in [0, 5, 4 << 20, (4 << 20) + 3] {
-            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let block = ContentHash.blockBytes
+        for size in [0, 5, block + 3] {   // within a block, and across one (each 4 MiB is slow to hash in a debug build)
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 13) }
+            let digests = stride(from: 0, to: size, by: block).map { hex(bytes[$0..<min(size, $0 + block)]) }
+            var combined = ContentHash(seed: UInt64(size))
+            digests.map(\.littleEndian).withUnsafeBytes { combined.update($0) }
+            let expected = "b:" + String(format: "%016llx", combined.finish())
             writeBytes(bytes, to: folder.file("f\(size)"))
-            #expect(ContentHash.ofFile(folder.file("f\(size)")) == hex(bytes), "file of \(size) bytes")
+            #expect(ContentHash.ofFile(folder.file("f\(size)")) == expected, "file of \(size) bytes")
+            for cut in Set([0, min(size, 4096), size / 2, size]) {
+                let fromParts = bytes[0..<cut].withUnsafeBytes { head in bytes[cut...].withUnsafeBytes { tail in ContentHash.ofParts([head, tail]) } }
+                #expect(fromParts == expected, "\(size) bytes cut at \(cut)")
+            }
         }
         #expect(ContentHash.ofFile(folder.file("missing")) == nil)
+        // A different byte anywhere changes it.
+        var bytes = [UInt8](repeating: 7, count: block + 5)
+        let before = bytes.withUnsafeBytes { ContentHash.ofParts([$0]) }
+        bytes[block + 2] = 8
+        #expect(bytes.withUnsafeBytes { ContentHash.ofParts([$0]) } != before)
     }
 }
