@@ -144,6 +144,9 @@ public final class PipelineRunner: @unchecked Sendable {
         log.info("time per stage: " + summary.stages.compactMap { stage in stage.seconds.map { String(format: "%@ %.2f s", stage.stage, $0) } }.joined(separator: ", "))
         log.info("peak RSS at the end of each stage: " + summary.stages.compactMap { stage in stage.peakResidentMB.map { "\(stage.stage) \($0) MiB" } }.joined(separator: ", "))
         log.info("report: \(summary.report ?? "")")
+        if let earlier = cache?.outputsWithEarlierHashes, earlier > 0 {
+            log.info("\(earlier) cached outputs were recorded by an earlier Lerar with a content hash it no longer makes: their steps were computed again")
+        }
         log.info(String(format: "finished in %.1f s: %d items computed, %d taken from the cache", summary.seconds, summary.computed,
                         summary.stages.reduce(0) { $0 + $1.reused }))
         return summary
