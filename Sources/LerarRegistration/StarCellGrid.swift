@@ -7,7 +7,7 @@ import LerarCore
 /// hashed every lookup with SipHash and allocated an array per cell: star matching was a frame's largest serial cost
 /// after its file write (stop 34). Candidates come in the same order as before (cells row by row of the 3 × 3
 /// neighbourhood, stars by index within a cell), so ties resolve the same way.
-struct StarCellGrid {
+struct StarCellGrid: Sendable {
     let catalogue: [StarMatcher.Point]
     let tolerance: Double
     /// Catalogue indices sorted by cell (by index within a cell).
@@ -61,26 +61,31 @@ struct StarCellGrid {
     }
 
     /// Mutual nearest neighbours within `tolerance` px after mapping image stars by `transform`: each image star's
-    /// nearest catalogue star, kept when no earlier image star took it.
+    /// nearest catalogue star, kept when no earlier image star took it. The nearest stars of a frame's thousands are
+    /// found in parallel chunks (a frame's pairing ran on its thread alone; stop 34), then taken in order.
     func nearestPairs(_ image: [StarMatcher.Point], _ transform: ProjectiveTransform2D) -> [(Int, Int)] {
+        let bests = Parallel.mapChunks(count: image.count, minimumChunkSize: 1024) { chunk in chunk.map { self.nearest(to: image[$0], transform) } }.flatMap { $0 }
         var pairs: [(Int, Int)] = []
         var used = [Bool](repeating: false, count: catalogue.count)
-        for (index, star) in image.enumerated() {
-            let q = transform.apply(star.x, star.y)
-            var bestIndex = -1, bestDistance = tolerance
-            let cx = Self.cell(q.x, tolerance), cy = Self.cell(q.y, tolerance)
-            for dx in -1...1 { for dy in -1...1 {
-                for position in run(Self.key(cx + dx, cy + dy)) {
-                    let candidate = Int(order[position])
-                    let distance = hypot(catalogue[candidate].x - q.x, catalogue[candidate].y - q.y)
-                    if distance < bestDistance { bestDistance = distance; bestIndex = candidate }
-                }
-            } }
-            if bestIndex >= 0 && !used[bestIndex] {
-                used[bestIndex] = true
-                pairs.append((index, bestIndex))
-            }
+        for (index, best) in bests.enumerated() where best >= 0 && !used[best] {
+            used[best] = true
+            pairs.append((index, best))
         }
         return pairs
+    }
+
+    /// The catalogue star nearest to `star` mapped by `transform`, within `tolerance` px; -1 when none.
+    @inline(__always) func nearest(to star: StarMatcher.Point, _ transform: ProjectiveTransform2D) -> Int {
+        let q = transform.apply(star.x, star.y)
+        var bestIndex = -1, bestDistance = tolerance
+        let cx = Self.cell(q.x, tolerance), cy = Self.cell(q.y, tolerance)
+        for dx in -1...1 { for dy in -1...1 {
+            for position in run(Self.key(cx + dx, cy + dy)) {
+                let candidate = Int(order[position])
+                let distance = hypot(catalogue[candidate].x - q.x, catalogue[candidate].y - q.y)
+                if distance < bestDistance { bestDistance = distance; bestIndex = candidate }
+            }
+        } }
+        return bestIndex
     }
 }
