@@ -3,7 +3,7 @@ import LerarCore
 
 /// An image's uncompressed samples read from their file and decoded in parallel chunks, each chunk read with
 /// `pread` by the thread that decodes it. A whole frame was read on its frame's thread alone — cfitsio swapped and
-/// offset a 4096² light there (~8 ms), XISF read a registered frame into a 64 MiB byte array before decoding it —
+/// offset a 4096² light there (~7 ms), XISF read a registered frame into a 64 MiB byte array before decoding it —
 /// while `lerar run` on a many-core machine has only two 4096² frames in flight (stop 34). Native Float32 (XISF's
 /// little-endian) is read straight into the image: no copy and no second 64 MiB array.
 enum SampleFileReader {
