@@ -16,7 +16,7 @@ public enum FITSReader {
         let opened = try open(path)
         let header = opened.header
         var inexact = 0
-        if let handle = opened.handle, let decoding = opened.decoding {
+        if let handle = opened.handle, let decoding = opened.storage.decoding {
             // A plain primary image: decoded by Lerar in parallel into samples that are not zero-filled first.
             try handle.close()
             var image = try Image(width: header.width, height: header.height, colorSpace: header.colorSpace, metadata: header.metadata) {
@@ -71,8 +71,17 @@ public enum FITSReader {
     enum Storage {
         /// Samples of this format (as cfitsio returns them with this datatype, BZERO applied) for `SampleCodec`.
         case stored(SampleFormat, Int32)
-        /// Float32 physical values straight from cfitsio (float data, and integers with an unusual BSCALE/BZERO).
+        /// Float32 physical values straight from cfitsio (integers with an unusual BSCALE/BZERO, scaled floats).
         case physical
+
+        /// For a plain primary-HDU image, what `SampleFileReader` decodes instead of cfitsio: the stored format, and
+        /// whether the stored integers carry the unsigned offset (BZERO 2^15 or 2^31); nil where cfitsio's scaling is
+        /// needed. Stored samples need no scaling, so Lerar's values are cfitsio's (which checks no nulls: BLANK
+        /// integers stay numbers, NaN stays NaN).
+        var decoding: (format: SampleFormat, offsetSign: Bool)? {
+            guard case let .stored(format, _) = self else { return nil }
+            return (format, format == .uint16 || format == .uint32)
+        }
     }
 
     struct Opened {
@@ -82,27 +91,8 @@ public enum FITSReader {
         var storage: Storage
         /// Where the image is, as `FITSStructureCheck` found it.
         var layout: FITSStructureCheck.Layout
-        /// A primary-HDU image that `SampleFileReader` decodes (not cfitsio), from byte `dataStart` (cfitsio's offset).
-        var decoding: (format: SampleFormat, offsetSign: Bool)? = nil
+        /// Where a primary-HDU image's data start (cfitsio's offset), for `SampleFileReader`.
         var dataStart = 0
-    }
-
-    /// For a plain primary-HDU image: the format `SampleFileReader` decodes for `bitpix` with `bzero` and `bscale`,
-    /// and whether the stored integers carry the unsigned offset (BZERO 2^15 or 2^31); nil where cfitsio's scaling is
-    /// needed. Only storage whose decoding is exact without it: integers with BSCALE 1 and BZERO 0 or the offset,
-    /// floats with BSCALE 1 and BZERO 0 — cfitsio's values (it checks no nulls: BLANK integers stay numbers, NaN stays NaN).
-    static func decoding(bitpix: Int32, bzero: Double, bscale: Double) -> (format: SampleFormat, offsetSign: Bool)? {
-        guard bscale == 1 else { return nil }
-        switch (bitpix, bzero) {
-        case (8, 0): return (.uint8, false)
-        case (16, 0): return (.int16, false)
-        case (16, 32768): return (.uint16, true)
-        case (32, 0): return (.int32, false)
-        case (32, 2_147_483_648): return (.uint32, true)
-        case (-32, 0): return (.float32, false)
-        case (-64, 0): return (.float64, false)
-        default: return nil
-        }
     }
 
     /// Sample format and how to read it, from BITPIX, BZERO and BSCALE.
@@ -115,6 +105,7 @@ public enum FITSReader {
         case (32, 0, 1): (.int32, .stored(.int32, TINT))
         case (-64, 0, 1): (.float64, .stored(.float64, TDOUBLE))
         case (-64, _, _): (.float64, .physical)
+        case (-32, 0, 1): (.float32, .stored(.float32, TFLOAT))
         case (-32, _, _): (.float32, .physical)
         case (8, _, _), (16, _, _), (32, _, _): (.float32, .physical)
         default: throw ImageIOError.unsupported(path: path, detail: "BITPIX = \(bitpix)")
@@ -188,8 +179,7 @@ public enum FITSReader {
         let header = ImageFileHeader(path: path, format: .fits, width: Int(axes[0]), height: Int(axes[1]),
                                      colorSpace: planes == 3 ? .rgb : .gray, sampleFormat: format, compression: nil,
                                      pixelStorage: "Planar", checksum: nil, metadata: metadata, warnings: [])
-        return Opened(handle: handle, header: header, storage: storage, layout: layout,
-                      decoding: Self.decoding(bitpix: bitpix, bzero: bzero, bscale: bscale), dataStart: Int(dataStart))
+        return Opened(handle: handle, header: header, storage: storage, layout: layout, dataStart: Int(dataStart))
     }
 
     static func readDouble(_ handle: FITSHandle, _ key: String) -> Double? {

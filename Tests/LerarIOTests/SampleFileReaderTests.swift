@@ -36,7 +36,7 @@ import Testing
         try FITSWriter.write(image, to: path, options: ImageWriteOptions(sampleFormat: format))
         let opened = try FITSReader.open(path)
         try opened.handle?.close()
-        #expect(opened.decoding?.format == format, "\(format) is decoded by Lerar")
+        #expect(opened.storage.decoding?.format == format, "\(format) is decoded by Lerar")
         let ours = try FITSReader.read(path)
         let theirs = try Self.bandSamples(path, opened.header)
         #expect(ours.samples.map(\.bitPattern) == theirs.map(\.bitPattern), "\(format): Lerar's decoding differs from cfitsio's")
@@ -79,12 +79,15 @@ import Testing
         }
     }
 
-    @Test func scaledIntegersStayWithCfitsio() {
-        #expect(FITSReader.decoding(bitpix: 16, bzero: 0, bscale: 2) == nil)
-        #expect(FITSReader.decoding(bitpix: 16, bzero: 100, bscale: 1) == nil)
-        #expect(FITSReader.decoding(bitpix: -32, bzero: 1, bscale: 1) == nil)
-        #expect(FITSReader.decoding(bitpix: 16, bzero: 32768, bscale: 1)?.offsetSign == true)
-        #expect(FITSReader.decoding(bitpix: 32, bzero: 2_147_483_648, bscale: 1)?.format == .uint32)
+    @Test func scaledIntegersStayWithCfitsio() throws {
+        func decoding(_ bitpix: Int32, _ bzero: Double, _ bscale: Double) throws -> (format: SampleFormat, offsetSign: Bool)? {
+            try FITSReader.storage(bitpix: bitpix, bzero: bzero, bscale: bscale, path: "t.fits").1.decoding
+        }
+        #expect(try decoding(16, 0, 2) == nil)
+        #expect(try decoding(16, 100, 1) == nil)
+        #expect(try decoding(-32, 1, 1) == nil)
+        #expect(try decoding(16, 32768, 1)?.offsetSign == true)
+        #expect(try decoding(32, 2_147_483_648, 1)?.format == .uint32)
     }
 
     @Test func aFileCutShortUnderItsReaderIsNamed() throws {
