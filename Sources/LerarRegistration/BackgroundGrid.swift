@@ -165,19 +165,17 @@ public struct BackgroundGrid: Sendable {
     /// this on its frame's thread alone, a sixth of a 4096² frame's serial time (stop 34).
     static func robustSigma(_ values: inout [Float]) -> Double {
         guard values.count >= 2 else { return .nan }
-        guard values.count >= 1 << 18 else {
-            let median = Self.selectMedian(&values)
-            for i in values.indices { values[i] = abs(values[i] - median) }
-            return 1.4826 * Double(Self.selectMedian(&values))
+        func median(_ values: inout [Float]) -> Float {
+            values.count >= 1 << 18 ? values.withUnsafeBufferPointer { RobustStatistics.selectMedian($0) } : Self.selectMedian(&values)
         }
-        return values.withUnsafeMutableBufferPointer { buffer in
-            let median = RobustStatistics.selectMedian(UnsafeBufferPointer(buffer))
+        let centre = median(&values)
+        values.withUnsafeMutableBufferPointer { buffer in
             let shared = UnsafeSendable(buffer)
             Parallel.forEachChunk(count: buffer.count, minimumChunkSize: 1 << 16) { chunk in
-                for i in chunk { shared.value[i] = abs(shared.value[i] - median) }
+                for i in chunk { shared.value[i] = abs(shared.value[i] - centre) }
             }
-            return 1.4826 * Double(RobustStatistics.selectMedian(UnsafeBufferPointer(buffer)))
         }
+        return 1.4826 * Double(median(&values))
     }
 
     /// Median sky level over the cells.
