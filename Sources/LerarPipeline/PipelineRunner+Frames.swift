@@ -51,7 +51,6 @@ extension PipelineRunner {
 
     /// Writes an intermediate frame (calibrated, mosaic, registered, normalized) as Float32, its folder made first;
     /// returns its content hash for the journal where the writer made it from the bytes in hand.
-    @discardableResult
     static func writeFrame(_ image: Image, to path: String) throws -> [String: String] {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var options = ImageWriteOptions(sampleFormat: .float32, overwrite: true)
@@ -60,18 +59,20 @@ extension PipelineRunner {
     }
 
     /// A light calibrated from its raw sub (its mosaic kept where Bayer drizzle wants it), debayered when one-shot
-    /// colour, and its dark factors; `darkFactors` from an earlier calibration of it skip the dark optimisation.
+    /// colour, its dark factors, and the content hash of the mosaic written (for the journal); `darkFactors` from an
+    /// earlier calibration of it skip the dark optimisation.
     static func calibrate(_ frame: LightFrame, with calibrator: (LightCalibrator, String), parameters: CalibrationParameters,
-                          debayer: DebayerParameters, darkFactors: [Double]? = nil) throws -> (Image, [Double]) {
+                          debayer: DebayerParameters, darkFactors: [Double]? = nil) throws -> (Image, [Double], [String: String]) {
         var (image, factors) = try calibrator.0.calibrate(try ImageFile.read(frame.path), darkFactors: darkFactors)
         image.metadata.addHistory(SessionCalibrator.history(calibrator.1, factors: factors, parameters: parameters, defects: calibrator.0.defectCount))
         // One-shot colour: calibrated and corrected on the mosaic (CFA-aware), then debayered; the stages after this
         // one measure and register on the channels' mean and normalize and integrate each channel.
+        var hashes: [String: String] = [:]
         if let mosaic = frame.mosaic {
-            try Self.writeFrame(image, to: mosaic)
+            hashes = try Self.writeFrame(image, to: mosaic)
         }
         if frame.oneShotColour { image = try Debayer.debayer(image, parameters: debayer) }
-        return (image, factors)
+        return (image, factors, hashes)
     }
 
     /// Calibrates and measures the frames of `indices` that are neither in the cache's files nor held. Each goes on
@@ -92,13 +93,12 @@ extension PipelineRunner {
         try forEachFrame("calibrate", todo) { index in
             let frame = snapshot[index]
             let (calibrator, description) = shared[frame.lightGroup]!
-            let (image, factors) = try Self.calibrate(frame, with: (calibrator, description), parameters: parameters, debayer: debayerParameters)
+            var (image, factors, hashes) = try Self.calibrate(frame, with: (calibrator, description), parameters: parameters, debayer: debayerParameters)
             // Passed on to registration in memory when the budget allows, else through its file (or recalibrated there).
             let held = holdsFrames && store.hold(image, as: frame.calibrated)
             let written = !held && writesFiles[index]!
-            var hashes: [String: String] = [:]
             if written {
-                hashes = try Self.writeFrame(image, to: frame.calibrated)
+                hashes.merge(try Self.writeFrame(image, to: frame.calibrated)) { _, written in written }
             }
             let report = LightCalibrator.Report(input: frame.path, output: frame.calibrated, darkFactors: factors, pedestal: parameters.pedestal,
                                                 invalidFlatPixels: calibrator.invalidFlatPixels, correctedPixels: calibrator.defectCount, warnings: calibrator.warnings)

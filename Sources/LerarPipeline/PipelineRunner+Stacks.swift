@@ -189,12 +189,13 @@ extension PipelineRunner {
                 let image = try source.read(input)
                 let function = try reference.function(for: image, path: input, targetFWHM: snapshot[index].measurement?.fwhm)
                 area?.add(image)
+                var hashes: [String: String] = [:]
                 if keep {
                     var normalized = function.apply(to: image)
                     normalized.sourceSampleFormat = .float32
-                    try Self.writeFrame(normalized, to: output)
+                    hashes = try Self.writeFrame(normalized, to: output)
                 }
-                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: keep ? [output] : [], payload: function)
+                try journal.store(snapshot[index].normalizeKey!, step: "normalize", outputs: keep ? [output] : [], payload: function, hashes: hashes)
                 for note in function.notes { log.info("LN \(URL(fileURLWithPath: input).lastPathComponent): \(note)") }
             }
             summary.count("normalize", computed: todo.count)
