@@ -45,35 +45,57 @@ enum FITSExtensionReader {
     }
 
     /// The samples of an extension image into `output`: physical value / `divisor`; returns the inexact count.
-    static func read(path: String, layout: FITSStructureCheck.Layout, into output: UnsafeMutableBufferPointer<Float>, divisor: Double) throws -> Int {
+    /// Unscaled integers and floats (`Storage.decoding`) are decoded by `SampleFileReader`, as a primary image is, so
+    /// an image reads the same in either HDU; scaled ones (an unusual BSCALE/BZERO) are scaled here in Double.
+    static func read(path: String, layout: FITSStructureCheck.Layout, storage: FITSReader.Storage,
+                     into output: UnsafeMutableBufferPointer<Float>, divisor: Double) throws -> Int {
         if layout.compressed { return try FITSTileDecoder(path: path, layout: layout).decode(into: output, divisor: divisor) }
+        if let decoding = storage.decoding {
+            return try SampleFileReader.read(path: path, dataStart: layout.dataStart, format: decoding.format, scale: .adu16, bigEndian: true,
+                                             offsetSign: decoding.offsetSign, into: output)
+        }
+        return try readScaled(path: path, layout: layout, into: output, divisor: divisor)
+    }
+
+    /// Integers or floats with an unusual BSCALE/BZERO: stored × BSCALE + BZERO in Double, then / `divisor`, in
+    /// parallel chunks read with `pread`. Counts the 32/64-bit values a Float32 does not hold.
+    static func readScaled(path: String, layout: FITSStructureCheck.Layout, into output: UnsafeMutableBufferPointer<Float>, divisor: Double) throws -> Int {
         let cards = layout.header
         let bitpix = cards.integer("BITPIX") ?? 0, width = abs(bitpix) / 8
         let bzero = cards.values["BZERO"].flatMap(Double.init) ?? 0, bscale = cards.values["BSCALE"].flatMap(Double.init) ?? 1
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw ImageIOError.cannotOpen(path: path, reason: "cannot be opened for reading") }
-        defer { try? handle.close() }
-        try handle.seek(toOffset: UInt64(layout.dataStart))
-        guard let data = try handle.read(upToCount: output.count * width), data.count == output.count * width else {
-            throw ImageIOError.truncated(path: path, detail: "image data cut short")
-        }
-        let bytes = [UInt8](data)
-        var inexact = 0
-        for index in 0..<output.count {
-            var raw: UInt64 = 0
-            for byte in 0..<width { raw = raw << 8 | UInt64(bytes[index * width + byte]) }
-            let stored: Double = switch bitpix {
-            case 8: Double(raw)
-            case 16: Double(Int16(truncatingIfNeeded: raw))
-            case 32: Double(Int32(truncatingIfNeeded: raw))
-            case 64: Double(Int64(bitPattern: raw))
-            case -32: Double(Float(bitPattern: UInt32(raw)))
-            default: Double(bitPattern: raw)
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ImageIOError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        let inexact = Tally(), failure = FirstError(), shared = UnsafeSendable(output)
+        let wide = bitpix == 32 || bitpix == 64 || bitpix == -64
+        Parallel.forEachChunk(count: output.count, minimumChunkSize: SampleFileReader.piece) { chunk in
+            let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: min(SampleFileReader.piece, chunk.count) * width, alignment: 16)
+            defer { bytes.deallocate() }
+            var first = chunk.lowerBound, lost = 0
+            defer { if lost > 0 { inexact.add(lost) } }
+            while first < chunk.upperBound, !failure.failed {
+                let count = min(SampleFileReader.piece, chunk.upperBound - first)
+                do { try SampleFileReader.readFully(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: bytes[0..<(count * width)]),
+                                                    at: layout.dataStart + first * width, path: path) } catch { failure.record(error); return }
+                for index in 0..<count {
+                    var raw: UInt64 = 0
+                    for byte in 0..<width { raw = raw << 8 | UInt64(bytes[index * width + byte]) }
+                    let stored: Double = switch bitpix {
+                    case 8: Double(raw)
+                    case 16: Double(Int16(truncatingIfNeeded: raw))
+                    case 32: Double(Int32(truncatingIfNeeded: raw))
+                    case 64: Double(Int64(bitPattern: raw))
+                    case -32: Double(Float(bitPattern: UInt32(raw)))
+                    default: Double(bitPattern: raw)
+                    }
+                    let value = stored * bscale + bzero, sample = Float(value / divisor)
+                    shared.value[first + index] = sample
+                    if wide && !value.isNaN && Double(sample) * divisor != value && (bitpix == -64 || (Double(sample) * divisor).rounded() != value) { lost += 1 }
+                }
+                first += count
             }
-            let value = stored * bscale + bzero
-            output[index] = Float(value / divisor)
-            if !value.isNaN && (bitpix == 32 || bitpix == 64 || bitpix == -64) && Double(output[index]) * divisor != value
-                && (bitpix == -64 || (Double(output[index]) * divisor).rounded() != value) { inexact += 1 }
         }
-        return inexact
+        if let error = failure.first { throw error }
+        return inexact.count
     }
 }

@@ -33,7 +33,7 @@ public enum FITSReader {
         guard let handle = opened.handle else {
             // An extension image (compressed or not), read by Lerar.
             let divisor: Double = if case let .stored(format, _) = opened.storage { IntegerScale.adu16.divisor(format) } else { 1 }
-            inexact = try image.withMutableSamples { try FITSExtensionReader.read(path: path, layout: opened.layout, into: $0, divisor: divisor) }
+            inexact = try image.withMutableSamples { try FITSExtensionReader.read(path: path, layout: opened.layout, storage: opened.storage, into: $0, divisor: divisor) }
             image.sourceSampleFormat = header.sampleFormat
             image.inexactSourceSamples = inexact
             return image

@@ -30,17 +30,8 @@ enum SampleFileReader {
                 let count = min(piece, chunk.upperBound - first), bytes = count * width
                 let target = UnsafeMutableBufferPointer(rebasing: shared.value[first..<(first + count)])
                 let raw = scratch?.baseAddress ?? UnsafeMutableRawPointer(target.baseAddress!)
-                var done = 0
-                while done < bytes {
-                    let got = pread(descriptor, raw + done, bytes - done, off_t(dataStart + first * width + done))
-                    if got < 0 && errno == EINTR { continue }
-                    guard got > 0 else {
-                        failure.record(got == 0 ? ImageIOError.truncated(path: path, detail: "image data cut short at byte \(dataStart + first * width + done)")
-                                                : ImageIOError.cannotOpen(path: path, reason: "reading its image data failed: \(String(cString: strerror(errno)))"))
-                        return
-                    }
-                    done += got
-                }
+                do { try readFully(descriptor, into: UnsafeMutableRawBufferPointer(start: raw, count: bytes), at: dataStart + first * width, path: path) }
+                catch { failure.record(error); return }
                 if let scratch {
                     // The stored value is signed: flipping its sign bit (the most significant byte) adds the offset.
                     if offsetSign { let top = bigEndian ? 0 : width - 1; for i in 0..<count { scratch[i * width + top] ^= 0x80 } }
@@ -52,5 +43,20 @@ enum SampleFileReader {
         }
         if let error = failure.first { throw error }
         return inexact.count
+    }
+
+    /// Fills `buffer` from byte `offset` of the open file, through short reads and EINTR; a file that ends first is
+    /// named as cut short.
+    static func readFully(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int, path: String) throws {
+        var done = 0
+        while done < buffer.count {
+            let got = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if got < 0 && errno == EINTR { continue }
+            guard got > 0 else {
+                throw got == 0 ? ImageIOError.truncated(path: path, detail: "image data cut short at byte \(offset + done)")
+                               : ImageIOError.cannotOpen(path: path, reason: "reading its image data failed: \(String(cString: strerror(errno)))")
+            }
+            done += got
+        }
     }
 }
