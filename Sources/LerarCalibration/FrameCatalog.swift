@@ -110,12 +110,15 @@ public enum CalibrationError: Error, LocalizedError, Equatable {
     case missingInput(String)
     case badOverrides(path: String, reason: String)
     case badGroupingKeyword(String)
+    /// A master that would calibrate wrongly, with why.
+    case unusableMaster(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
         case let .missingInput(path): "\(path): no such file or folder"
         case let .badOverrides(path, reason): "\(path): \(reason)"
         case let .badGroupingKeyword(entry): "grouping keyword '\(entry)': write KEY, KEY:pre, KEY:post or KEY:both"
+        case let .unusableMaster(path, reason): "\(path): \(reason)"
         }
     }
 }

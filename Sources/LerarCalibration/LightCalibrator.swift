@@ -38,7 +38,8 @@ public struct LightCalibrator: Sendable {
     let cfa: Bool
     public private(set) var warnings: [String] = []
 
-    public init(bias: Image?, dark: Image?, flat: Image?, darkScale: Double? = nil, cfa: Bool = false, parameters: CalibrationParameters) {
+    /// Throws `CalibrationError.unusableMaster` (path "master flat") when a flat channel's level is not positive.
+    public init(bias: Image?, dark: Image?, flat: Image?, darkScale: Double? = nil, cfa: Bool = false, parameters: CalibrationParameters) throws {
         self.parameters = parameters
         self.bias = bias
         masterSizes = [bias, dark, flat].compactMap { $0 }.map { ($0.width, $0.height) }
@@ -57,7 +58,7 @@ public struct LightCalibrator: Sendable {
             if parameters.optimizeDark && dark != nil { warnings.append("dark optimization needs a master bias; the dark is used as it is") }
         }
         if let flat {
-            let (normalized, invalid) = Self.normalize(flat: flat, floor: parameters.flatFloor, cfa: cfa)
+            let (normalized, invalid) = try Self.normalize(flat: flat, floor: parameters.flatFloor, cfa: cfa)
             normalizedFlat = normalized
             invalidFlat = invalid
             if invalid > 0 { warnings.append("\(invalid) master-flat pixels are zero, negative or below \(parameters.flatFloor) of the mean: left without flat correction") }
@@ -84,16 +85,18 @@ public struct LightCalibrator: Sendable {
     }
 
     /// The flat divided by its trimmed mean (5 % cut at each end, per CFA colour for one-shot-colour flats); samples
-    /// below `floor` or not finite become 1 and are counted.
-    static func normalize(flat: Image, floor: Double, cfa: Bool) -> (Image, Int) {
+    /// below `floor` or not finite become 1 and are counted. A level that is not positive throws: dividing by it
+    /// would turn the vignetting and dust over (a negative flat over its negative mean is positive again) and
+    /// pass silently — flats stored as signed 16-bit without BZERO 32768 read that way.
+    static func normalize(flat: Image, floor: Double, cfa: Bool) throws -> (Image, Int) {
         var normalized = flat
         var invalid = 0
         let width = flat.width, height = flat.height
         for channel in 0..<flat.channelCount {
-            normalized.withMutableChannel(channel) { plane in
+            try normalized.withMutableChannel(channel) { plane in
                 guard cfa else {
-                    invalid += divide(plane, by: RobustStatistics.trimmedMean(UnsafeBufferPointer(plane), cut: 0.05), floor: floor,
-                                      rows: Array(0..<height), column: 0, width: width, step: 1)
+                    let mean = try usableLevel(RobustStatistics.trimmedMean(UnsafeBufferPointer(plane), cut: 0.05), channel: channel, of: flat)
+                    invalid += divide(plane, by: mean, floor: floor, rows: Array(0..<height), column: 0, width: width, step: 1)
                     return
                 }
                 for phase in 0..<4 {
@@ -101,13 +104,25 @@ public struct LightCalibrator: Sendable {
                     var values = [Float]()
                     values.reserveCapacity(((width + 1) / 2) * ((height + 1) / 2))
                     for y in stride(from: row, to: height, by: 2) { for x in stride(from: column, to: width, by: 2) { values.append(plane[y * width + x]) } }
-                    let mean = values.withUnsafeBufferPointer { RobustStatistics.trimmedMean($0, cut: 0.05) }
+                    let mean = try usableLevel(values.withUnsafeBufferPointer { RobustStatistics.trimmedMean($0, cut: 0.05) }, channel: channel, of: flat,
+                                               phase: "CFA position (\(column), \(row))")
                     invalid += divide(plane, by: mean, floor: floor, rows: Array(Swift.stride(from: row, to: height, by: 2)),
                                       column: column, width: width, step: 2)
                 }
             }
         }
         return (normalized, invalid)
+    }
+
+    /// `level` when it is positive and finite, else the error that says what it is and what usually causes it.
+    private static func usableLevel(_ level: Double, channel: Int, of flat: Image, phase: String? = nil) throws -> Double {
+        guard level.isFinite, level > 0 else {
+            let place = (flat.channelCount > 1 ? "channel \(channel) " : "") + (phase.map { "at \($0) " } ?? "")
+            let value = level.isFinite ? String(format: "%.4g of full scale (%.0f ADU)", level, level * 65535) : "\(level)"
+            throw CalibrationError.unusableMaster(path: "master flat", reason: "its level \(place)is \(value), and a flat must be positive: "
+                + "flats stored as signed 16-bit without BZERO 32768, or a bias or dark-flat brighter than the flats?")
+        }
+        return level
     }
 
     /// Divides the samples of columns `column`, `column + step`, … of `rows` by `mean`; those whose ratio is below

@@ -35,13 +35,18 @@ public struct SessionCalibrator: Sendable {
     public static func calibrator(for links: LightGroupLinks, group: FrameGroup, masters: [String: MasterBuilder.Built],
                                   parameters: CalibrationParameters) throws -> (LightCalibrator, String) {
         let used = usedMasters(links, parameters: parameters)
-        func load(_ role: LinkDecision.Role) throws -> Image? {
-            guard let decision = used.first(where: { $0.role == role }), decision.status != .missing,
-                  let id = decision.group, let path = masters[id]?.path else { return nil }
-            return try ImageFile.read(path)
+        func path(_ role: LinkDecision.Role) -> String? {
+            guard let decision = used.first(where: { $0.role == role }), decision.status != .missing, let id = decision.group else { return nil }
+            return masters[id]?.path
         }
-        let calibrator = LightCalibrator(bias: try load(.bias), dark: try load(.dark), flat: try load(.flat),
-                                         darkScale: links.dark.darkScale, cfa: group.bayerPattern != nil, parameters: parameters)
+        let calibrator: LightCalibrator
+        do {
+            calibrator = try LightCalibrator(bias: try path(.bias).map(ImageFile.read), dark: try path(.dark).map(ImageFile.read),
+                                             flat: try path(.flat).map(ImageFile.read), darkScale: links.dark.darkScale,
+                                             cfa: group.bayerPattern != nil, parameters: parameters)
+        } catch let CalibrationError.unusableMaster(_, reason) {
+            throw CalibrationError.unusableMaster(path: path(.flat) ?? "master flat", reason: reason + " (light group \(group.id))")
+        }
         let description = used.compactMap { d in d.group.flatMap { masters[$0] }.map { "\(d.role.label)=\(URL(fileURLWithPath: $0.path).lastPathComponent)" } }.joined(separator: " ")
         return (calibrator, description)
     }

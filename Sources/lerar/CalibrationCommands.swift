@@ -148,8 +148,13 @@ struct CalibrateCommand: ParsableCommand {
                        abs(lightExposure - darkExposure) > 0.01 * max(lightExposure, darkExposure) {
                         scale = lightExposure / darkExposure
                     }
-                    let calibrator = LightCalibrator(bias: masters.0, dark: masters.1, flat: masters.2, darkScale: scale,
-                                                     cfa: light.metadata.acquisition.bayerPattern != nil, parameters: parameters)
+                    let calibrator: LightCalibrator
+                    do {
+                        calibrator = try LightCalibrator(bias: masters.0, dark: masters.1, flat: masters.2, darkScale: scale,
+                                                         cfa: light.metadata.acquisition.bayerPattern != nil, parameters: parameters)
+                    } catch let CalibrationError.unusableMaster(_, reason) {
+                        throw CalibrationError.unusableMaster(path: flat ?? "master flat", reason: reason)
+                    }
                     var (image, factors) = try calibrator.calibrate(light)
                     image.metadata.addHistory("\(LerarVersion.application) calibrate: k=\(factors.map { String(format: "%.4f", $0) }.joined(separator: ",")) pedestal=\(pedestal)")
                     let out = (output as NSString).appendingPathComponent(OutputLayout.calibratedName(of: path, cosmetic: cosmetic, extension: format))

@@ -68,6 +68,12 @@ import Testing
         Case(name: "lights only, calibration required", prepare: { folder in
             for name in ["darks", "bias", "flats", "darkflats"] { try FileManager.default.removeItem(atPath: folder + "/session/" + name) }
         }, arguments: ["link", "session"], status: 2, mentions: ["no dark frames", "no flat frames", "fix the links or pass --allow-missing"]),
+        Case(name: "flats written as signed 16-bit without BZERO 32768", prepare: { folder in
+            // Read as signed, flats at ~24,000 ADU come out near −8,800: a negative master flat, over its negative mean
+            // positive again with the vignetting turned over, would calibrate every L light wrongly and silently.
+            let walker = FileManager.default.enumerator(atPath: folder + "/session/flats/L")!
+            for case let name as String in walker where name.hasSuffix(".fits") { try replaceCard(folder + "/session/flats/L/" + name, key: "BZERO", value: "0") }
+        }, arguments: ["run", "session", "-o", "out"], status: 1, mentions: ["masterFlat_", "FILTER-L", "must be positive", "without BZERO 32768"]),
         Case(name: "darks at another gain", prepare: { folder in
             let walker = FileManager.default.enumerator(atPath: folder + "/session/darks")!
             for case let name as String in walker where name.hasSuffix(".fits") { try replaceCard(folder + "/session/darks/" + name, key: "GAIN", value: "139") }

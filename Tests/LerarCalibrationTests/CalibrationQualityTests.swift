@@ -126,7 +126,7 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
         let c = session.configuration
         var parameters = CalibrationParameters()
         parameters.cosmeticCorrection = true
-        let calibrator = LightCalibrator(bias: nil, dark: try session.master(\.dark), flat: try session.master(\.flat), parameters: parameters)
+        let calibrator = try LightCalibrator(bias: nil, dark: try session.master(\.dark), flat: try session.master(\.flat), parameters: parameters)
         // Average the calibrated lights to beat the shot noise down; measure relative structure.
         var sum = [Double](repeating: 0, count: c.width * c.height)
         var single: [Float] = []
@@ -174,7 +174,7 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
         let light = Image(width: c.width, height: c.height, samples: adu.map { $0 / 65535 })
         var parameters = CalibrationParameters()
         parameters.optimizeDark = true
-        let calibrator = LightCalibrator(bias: try session.master(\.bias), dark: try session.master(\.dark), flat: nil, parameters: parameters)
+        let calibrator = try LightCalibrator(bias: try session.master(\.bias), dark: try session.master(\.dark), flat: nil, parameters: parameters)
         let (optimized, factors) = try calibrator.calibrate(light)
         #expect(abs(factors[0] / expected - 1) < 0.02, "k = \(factors[0]), simulated \(expected)")
         // Calibrated again with the factor found (as `lerar run` recalibrates for registration): the same samples.
@@ -192,12 +192,12 @@ func boxMean(_ image: [Float], width: Int, _ indices: [Int]) -> Double {
         var parameters = CalibrationParameters()
         parameters.pedestal = 100
         // The dead column and cold pixels already give zeros in the flat; 102 more bad pixels are planted away from them.
-        let baseline = LightCalibrator(bias: nil, dark: nil, flat: flat, parameters: parameters).invalidFlatPixels
+        let baseline = try LightCalibrator(bias: nil, dark: nil, flat: flat, parameters: parameters).invalidFlatPixels
         #expect(baseline >= session.configuration.height && baseline <= session.configuration.height + session.configuration.coldPixelCount)
         let dead = session.writer.renderer.sensor.deadColumn!
         let planted = (0..<100).map { 7 * session.configuration.width + ($0 + (dead < 150 ? 200 : 0)) }
         flat.withMutableSamples { samples in for i in planted { samples[i] = 0 }; samples[planted[0] + 3 * 512] = -1; samples[planted[0] + 5 * 512] = .nan }
-        let calibrator = LightCalibrator(bias: nil, dark: try session.master(\.dark), flat: flat, parameters: parameters)
+        let calibrator = try LightCalibrator(bias: nil, dark: try session.master(\.dark), flat: flat, parameters: parameters)
         #expect(calibrator.invalidFlatPixels == baseline + 102)
         #expect(calibrator.warnings.contains { $0.contains("master-flat pixels are zero, negative") })
         let (out, _) = try calibrator.calibrate(try ImageFile.read(session.lights[0]))

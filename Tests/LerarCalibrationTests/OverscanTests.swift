@@ -42,13 +42,13 @@ import Testing
         parameters.overscan = true
         parameters.overscanSmoothing = 1
         let bias = try OverscanCorrection.apply(Self.frame(), smoothing: 1) // a trimmed master: 1000 ADU of "bias structure"
-        let calibrator = LightCalibrator(bias: bias, dark: nil, flat: nil, parameters: parameters)
+        let calibrator = try LightCalibrator(bias: bias, dark: nil, flat: nil, parameters: parameters)
         var light = Self.frame()
         for y in 0..<20 { for x in 0..<32 { light[x, y] += Float(250.0 / 65535) } }
         let (calibrated, _) = try calibrator.calibrate(light)
         #expect(calibrated.width == 32 && calibrated.samples.allSatisfy { abs($0 * 65535 - 250) < 0.01 })
         // Untrimmed masters with overscan-corrected lights: a size error that says why.
-        let untrimmed = LightCalibrator(bias: Self.frame(), dark: nil, flat: nil, parameters: parameters)
+        let untrimmed = try LightCalibrator(bias: Self.frame(), dark: nil, flat: nil, parameters: parameters)
         #expect(throws: CalibrationError.self) { try untrimmed.calibrate(Self.frame()) }
     }
 }
